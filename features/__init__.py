@@ -1,0 +1,1 @@
+"""Pure, vectorised numpy feature functions: arrays in, arrays out; no I/O, clock or globals."""

@@ -1,0 +1,1 @@
+"""Model runtime and registry: loading, scoring, explanations, hot swap (see the README)."""

@@ -1,0 +1,79 @@
+"""The one settings object, read from ``PITCHSIDE_*`` environment variables.
+
+Built once at an entry point (CLI command, test fixture) and passed down; no module reads the
+environment on its own. It sits in ``models`` because both ``stream`` and ``training`` import that
+package, and ``features`` must stay free of I/O.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    """``../shared/data`` beside the checkout when it exists, else the bundled sample's folder."""
+    shared = _REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return _REPO_ROOT / "stream" / "sample"
+
+
+class Settings(BaseSettings):
+    """Every knob of pitchside. Each field maps to ``PITCHSIDE_<FIELD>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="PITCHSIDE_", frozen=True, extra="ignore")
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="host:port of the Kafka broker")
+    topic_tracking: str = "pitchside.tracking"
+    topic_events: str = "pitchside.events"
+    topic_deadletter: str = "pitchside.deadletter"
+    topic_partitions: int = Field(4, ge=1, le=1024, description="partitions of the input topics")
+    app_id: str = Field("pitchside", description="Faust app id = Kafka consumer group")
+    max_message_bytes: int = Field(1_048_576, ge=1024, description="larger inputs are dead-lettered")
+
+    # --- Redis -------------------------------------------------------------------------------
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_password: SecretStr | None = None
+    redis_prefix: str = Field("pitchside", pattern=r"^[A-Za-z0-9_.-]+$")
+    latest_ttl_s: int = Field(6 * 3600, ge=1, description="expiry of latest-state keys, seconds")
+    publish_queue_max: int = Field(20_000, ge=1, description="outputs buffered before back-pressure")
+    publish_batch_max: int = Field(1_000, ge=1, description="outputs per Redis pipeline at most")
+
+    # --- Worker --------------------------------------------------------------------------------
+    worker_web_port: int = Field(6066, ge=0, le=65535, description="Faust web port; 0 disables it")
+    log_level: Literal["debug", "info", "warn", "error"] = "info"
+
+    # --- Local stack -------------------------------------------------------------------------
+    state_dir: Path = Field(_REPO_ROOT / ".pitchside", description="stack data, logs and pid files")
+    cache_dir: Path = Field(Path.home() / ".cache" / "pitchside", description="Kafka jars, reused")
+    kafka_version: str = "4.3.1"
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    kafka_heap: str = "512m"
+
+    # --- Data --------------------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"expected host:port, got {value!r}")
+        return value
+
+    @property
+    def kafka_host(self) -> str:
+        return self.kafka_bootstrap.rpartition(":")[0]
+
+    @property
+    def kafka_port(self) -> int:
+        return int(self.kafka_bootstrap.rpartition(":")[2])

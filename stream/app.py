@@ -1,0 +1,169 @@
+"""The Faust app: input topics, per-match tables, the two agents and the Redis publisher.
+
+Built by :func:`create_app` from a :class:`~models.settings.Settings`; there is no module-level app.
+Both input topics are keyed by ``match_id`` and have the same partition count, so Faust assigns the
+same partition of each (and of each table's changelog) to one worker: a match's frames, events and
+state live together, and partitions are the unit of horizontal scale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import redis.asyncio as aioredis
+
+from models.settings import Settings
+
+from .contracts import DeadLetterHeaders, Output
+from .decode import DecodeError, decode_event, decode_frame
+from .processing import MatchProcessor, Received
+from .publisher import Publisher, RedisPublisher, now_ms
+
+__all__ = ["WorkerParts", "create_app", "redis_client"]
+
+log = logging.getLogger(__name__)
+
+
+def redis_client(settings: Settings) -> aioredis.Redis:
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    return aioredis.Redis.from_url(settings.redis_url, password=password)
+
+
+class WorkerParts:
+    """What :func:`create_app` wires together, kept for tests and the metrics layer."""
+
+    def __init__(
+        self,
+        app: Any,
+        processor: MatchProcessor,
+        publisher: Publisher,
+        agents: dict[str, Any],
+        topics: dict[str, Any],
+    ) -> None:
+        self.app = app
+        self.processor = processor
+        self.publisher = publisher
+        self.agents = agents
+        self.topics = topics
+
+
+def create_app(
+    settings: Settings,
+    publisher_factory: Callable[[], Publisher] | None = None,
+) -> WorkerParts:
+    """Build the Faust app. ``publisher_factory`` replaces Redis (unit tests pass an in-memory one)."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        web_enabled=settings.worker_web_port > 0,
+        web_port=settings.worker_web_port or 6066,
+        web_host="127.0.0.1",
+    )
+    tracking = app.topic(settings.topic_tracking, key_type=bytes, value_type=bytes, allow_empty=True)
+    events = app.topic(settings.topic_events, key_type=bytes, value_type=bytes, allow_empty=True)
+    deadletter = app.topic(settings.topic_deadletter, key_type=bytes, value_type=bytes, allow_empty=True)
+
+    # JSON keys so they come back as str after changelog recovery; frames stay the bytes we wrote.
+    latest_frames = app.Table(
+        "latest-frame",
+        schema=faust.Schema(key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"),
+    )
+    seqs = app.Table(
+        "output-seq",
+        default=int,
+        # Counters are plain JSON numbers; Faust types value_type for models, bytes and str only.
+        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
+    )
+
+    processor = MatchProcessor(latest_frames, seqs)
+    if publisher_factory is not None:
+        publisher = publisher_factory()
+    else:
+        publisher = RedisPublisher(
+            redis_client(settings),
+            prefix=settings.redis_prefix,
+            latest_ttl_s=settings.latest_ttl_s,
+            queue_max=settings.publish_queue_max,
+            batch_max=settings.publish_batch_max,
+        )
+    max_bytes = settings.max_message_bytes
+
+    async def dead_letter(message: Any, reason: str, detail: str) -> None:
+        processor.stats.dead_letters[reason] += 1
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+            detail,
+        )
+        await deadletter.send(
+            key=message.key,
+            value=message.value if message.value is not None else b"",
+            headers={
+                DeadLetterHeaders.REASON: reason.encode(),
+                DeadLetterHeaders.DETAIL: detail[:1000].encode(),
+                DeadLetterHeaders.SOURCE_TOPIC: str(message.topic).encode(),
+                DeadLetterHeaders.SOURCE_PARTITION: str(message.partition).encode(),
+                DeadLetterHeaders.SOURCE_OFFSET: str(message.offset).encode(),
+            },
+        )
+
+    def handle_frame(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
+        output = processor.on_frame(decode_frame(value, key, max_bytes), received)
+        return [] if output is None else [output]
+
+    def handle_event(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
+        event = decode_event(value, key, max_bytes)
+        return processor.on_event(event, received)
+
+    async def consume(
+        stream: Any, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
+    ) -> None:
+        async for event in stream.events():
+            message = event.message
+            # Faust gives the Kafka record timestamp in seconds (producer create time by default).
+            received = Received(produced_ts=int((message.timestamp or 0) * 1000), ingest_ts=now_ms())
+            try:
+                outputs = handle(message.value, message.key, received)
+            except DecodeError as err:
+                await dead_letter(message, err.reason, err.detail)
+                continue
+            except Exception as err:  # a bug must cost one message, never the agent
+                log.exception(
+                    "processing failed at %s[%s]@%s", message.topic, message.partition, message.offset
+                )
+                await dead_letter(message, "processing_error", repr(err))
+                continue
+            for output in outputs:
+                await publisher.publish(output)
+
+    @app.agent(tracking, name="tracking")
+    async def tracking_agent(stream: Any) -> None:
+        await consume(stream, handle_frame)
+
+    @app.agent(events, name="events")
+    async def events_agent(stream: Any) -> None:
+        await consume(stream, handle_event)
+
+    async def deliver() -> None:
+        await publisher.run()
+
+    app.task(deliver)
+
+    return WorkerParts(
+        app,
+        processor,
+        publisher,
+        agents={"tracking": tracking_agent, "events": events_agent},
+        topics={"tracking": tracking, "events": events, "deadletter": deadletter},
+    )

@@ -1,0 +1,284 @@
+"""The ``pitchside`` command line: the entry point that builds the settings and composes the rest.
+
+Every command turns a :class:`~models.errors.PitchsideError` or invalid setting into a one-line
+message and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from models.errors import PitchsideError
+from models.settings import Settings
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):  # only if a command is invoked outside the group
+        raise click.ClickException("internal: settings were not built")
+    return settings
+
+
+def friendly_errors(func: F) -> F:
+    """Report expected failures as a message and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PitchsideError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """pitchside: real-time sports stats. Settings come from PITCHSIDE_* environment variables."""
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PITCHSIDE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise click.ClickException(f"invalid settings: {problems}") from None
+
+
+# --- stack -----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def stack() -> None:
+    """The local stack without Docker: Kafka (KRaft) and Redis on loopback."""
+
+
+def _print_status(statuses: list[Any]) -> None:
+    for comp in statuses:
+        pid = f"pid {comp.pid}" if comp.pid else ""
+        click.echo(f"{comp.name:<6} {comp.state:<9} {comp.address:<16} {pid:<10} log: {comp.log}")
+
+
+@stack.command("up")
+@click.option("--timeout", default=90.0, show_default=True, help="seconds to wait for health")
+@click.pass_context
+@friendly_errors
+def stack_up(ctx: click.Context, timeout: float) -> None:
+    """Start Kafka and Redis (idempotent) and create the topics."""
+    from .stack import Stack
+
+    started = time.monotonic()
+    statuses = Stack(_settings(ctx)).up(timeout_s=timeout)
+    _print_status(statuses)
+    click.echo(f"stack healthy in {time.monotonic() - started:.1f}s")
+
+
+@stack.command("status")
+@click.pass_context
+@friendly_errors
+def stack_status(ctx: click.Context) -> None:
+    """Show each component's state; exit 1 unless all are healthy."""
+    from .stack import Stack
+
+    statuses = Stack(_settings(ctx)).status()
+    _print_status(statuses)
+    if not all(s.healthy for s in statuses):
+        sys.exit(1)
+
+
+@stack.command("down")
+@click.option("--reset", is_flag=True, help="also delete Kafka's data (topics and offsets)")
+@click.pass_context
+@friendly_errors
+def stack_down(ctx: click.Context, reset: bool) -> None:
+    """Stop what the stack started."""
+    from .stack import Stack
+
+    stack_ = Stack(_settings(ctx))
+    stopped = stack_.down()
+    if reset:
+        stack_.kafka.reset()
+    click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@stack.command("fetch")
+@click.pass_context
+@friendly_errors
+def stack_fetch(ctx: click.Context) -> None:
+    """Fetch the Kafka jars with Maven into the cache (done by `up` when needed)."""
+    from .stack.kafka import KafkaBroker
+
+    click.echo(f"Kafka jars in {KafkaBroker(_settings(ctx)).fetch()}")
+
+
+# --- worker, producers, clients --------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+@friendly_errors
+def worker(ctx: click.Context) -> None:
+    """Run a Faust worker (more workers in the same group share the partitions)."""
+    from .worker import run_worker
+
+    run_worker(_settings(ctx))
+
+
+@cli.command()
+@click.option("--match", "match_id", default="8658", show_default=True, help="StatsBomb match id")
+@click.option("--file", "file", type=click.Path(path_type=Path), help="a StatsBomb events JSON instead")
+@click.option("--speed", default=1.0, show_default=True, help="times real time; 0 = as fast as possible")
+@click.option("--tracking-hz", default=25.0, show_default=True, help="simulated tracking rate")
+@click.option("--minutes", type=float, help="replay only the first N match minutes")
+@click.pass_context
+@friendly_errors
+def replay(
+    ctx: click.Context,
+    match_id: str,
+    file: Path | None,
+    speed: float,
+    tracking_hz: float,
+    minutes: float | None,
+) -> None:
+    """Produce a real match's events to Kafka, with SIMULATED tracking frames."""
+    from .pacing import send_paced
+    from .producer import RecordProducer
+    from .replay import build_plan, resolve_match
+
+    settings = _settings(ctx)
+    if tracking_hz <= 0 or tracking_hz > 50:
+        raise click.BadParameter("must be in (0, 50]", param_hint="--tracking-hz")
+    source = resolve_match(settings, match_id, file)
+    plan = build_plan(source, tracking_hz=tracking_hz)
+    if minutes is not None:
+        plan = [m for m in plan if m.ts <= plan[0].ts + int(minutes * 60_000)]
+
+    async def run() -> Any:
+        async with RecordProducer(settings) as producer:
+            return await send_paced(producer, (m.record for m in plan), speed=speed)
+
+    report = asyncio.run(run())
+    figures = {
+        "match_id": match_id,
+        "frames_simulated": report.frames,
+        "events": report.events,
+        "wall_s": round(report.wall_s, 2),
+        "behind_s": round(report.behind_s, 3),
+    }
+    click.echo(json.dumps(figures))
+
+
+@cli.command()
+@click.option("--matches", default=4, show_default=True, help="concurrent simulated matches")
+@click.option("--hz", default=25.0, show_default=True, help="tracking frames per second per match")
+@click.option("--duration", default=30.0, show_default=True, help="seconds to run")
+@click.option("--seed", default=0, show_default=True)
+@click.pass_context
+@friendly_errors
+def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int) -> None:
+    """Generate N SIMULATED matches at real-time pace (for tests and benchmarks)."""
+    from .loadgen import merged_matches, sim_match_ids
+    from .pacing import send_paced
+    from .producer import RecordProducer
+
+    settings = _settings(ctx)
+    if matches < 1 or hz <= 0 or duration <= 0:
+        raise click.BadParameter("--matches, --hz and --duration must be positive")
+
+    async def run() -> Any:
+        async with RecordProducer(settings, linger_ms=5) as producer:
+            records = merged_matches(sim_match_ids(matches), hz=hz, seed=seed)
+            return await send_paced(producer, records, speed=1.0, deadline_s=duration)
+
+    report = asyncio.run(run())
+    figures = {
+        "matches": matches,
+        "frames": report.frames,
+        "events": report.events,
+        "frames_per_s": round(report.frames / report.wall_s, 1),
+        "behind_s": round(report.behind_s, 3),
+    }
+    click.echo(json.dumps(figures))
+
+
+@cli.command("watch")
+@click.option("--match", "match_id", help="follow one match (default: all)")
+@click.option("--idle-timeout", type=float, help="stop after this many seconds without output")
+@click.option("--key-events-only", is_flag=True, help="print shots, halves, subs, fouls; not every pass")
+@click.pass_context
+@friendly_errors
+def watch_cmd(
+    ctx: click.Context, match_id: str | None, idle_timeout: float | None, key_events_only: bool
+) -> None:
+    """Follow the outputs on Redis like a graphics client: latest state first, then live."""
+    from .app import redis_client
+    from .demo import is_key_event
+    from .feed import LiveFeed
+    from .watch import watch
+
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        client = redis_client(settings)
+        try:
+            feed = LiveFeed(client, prefix=settings.redis_prefix, match_id=match_id)
+            show = is_key_event if key_events_only else (lambda _d: True)
+            return await watch(feed, idle_timeout_s=idle_timeout, show_events=show)
+        finally:
+            await client.aclose()
+
+    try:
+        summary = asyncio.run(run())
+    except KeyboardInterrupt:
+        return
+    click.echo(json.dumps(summary.as_dict()))
+
+
+@cli.command()
+@click.option("--match", "match_id", default="8658", show_default=True)
+@click.option("--speed", default=60.0, show_default=True, help="times real time")
+@click.option("--tracking-hz", default=10.0, show_default=True)
+@click.option("--minutes", type=float, help="replay only the first N match minutes")
+@click.option("--stop-stack", is_flag=True, help="bring the stack down at the end")
+@click.pass_context
+@friendly_errors
+def demo(
+    ctx: click.Context,
+    match_id: str,
+    speed: float,
+    tracking_hz: float,
+    minutes: float | None,
+    stop_stack: bool,
+) -> None:
+    """The main job: stack up, a worker, a real match replayed, outputs from Redis shown live."""
+    from .demo import run_demo
+
+    result = run_demo(
+        _settings(ctx),
+        match_id=match_id,
+        speed=speed,
+        tracking_hz=tracking_hz,
+        minutes=minutes,
+        stop_stack=stop_stack,
+    )
+    click.echo("summary: " + json.dumps(result))
+    if not stop_stack:
+        click.echo("the stack is still up: `pitchside stack down` stops it")
+
+
+def main() -> None:
+    cli(prog_name="pitchside")

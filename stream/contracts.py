@@ -1,0 +1,246 @@
+"""Message contracts: the typed, frozen records every Kafka message is decoded into, and the output
+payload published to Redis.
+
+Coordinates use the pitch frame of :mod:`features.coordinates` (soccer: metres, origin at the centre
+spot). Times are epoch milliseconds (UTC). Every message is keyed by its ``match_id`` so a match stays
+on one partition, in order. ``docs/contracts.md`` shows an example of each message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+__all__ = [
+    "EVENT_TYPES",
+    "DeadLetterHeaders",
+    "FreezeFramePlayer",
+    "GenericEvent",
+    "MatchEvent",
+    "ModelRef",
+    "Output",
+    "PassBody",
+    "PassEvent",
+    "PitchBody",
+    "PitchEvent",
+    "PlayerRef",
+    "ShotBody",
+    "ShotEvent",
+    "TrackedObject",
+    "TrackingFrame",
+]
+
+# Ids end up inside Redis channel and key names, so ':' '*' and spaces are refused at the door.
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+EpochMs = Annotated[int, msgspec.Meta(ge=0, le=4_102_444_800_000)]  # up to 2100-01-01
+Period = Annotated[int, msgspec.Meta(ge=1, le=5)]  # 1, 2, extra time 3, 4, shoot-out 5
+# A first, sport-independent fence; the sport's own pitch bounds are checked per frame below.
+Metres = Annotated[float, msgspec.Meta(ge=-200.0, le=200.0)]
+Height = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Label = Annotated[str, msgspec.Meta(max_length=64)]
+Point = Annotated[list[Metres], msgspec.Meta(min_length=2, max_length=3)]
+
+# Soccer: laws allow up to 120 m x 90 m; 5 m of run-off either side on top. Half-lengths, metres.
+SOCCER_X_LIMIT = 65.0
+SOCCER_Y_LIMIT = 50.0
+MAX_OBJECTS = 64
+
+
+class _Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    """Base of every record: immutable, keyword-built; unknown fields are ignored so producers can add
+    fields without breaking older workers. Every field is written out, defaults included, so a
+    client can rely on each key being present."""
+
+
+# --- tracking ------------------------------------------------------------------------------------
+
+
+class TrackedObject(_Record, frozen=True):
+    """One player, official or the ball in one frame. ``z`` is the height in metres (the ball)."""
+
+    id: Id
+    team: Literal["home", "away", "ball", "officials"]
+    role: Literal["player", "goalkeeper", "ball", "referee"]
+    x: Metres
+    y: Metres
+    z: Height | None = None
+
+
+class TrackingFrame(_Record, frozen=True):
+    """One tracking frame of one match: every visible object, the ball among them (at most one).
+
+    ``home_attack`` is the direction the home team attacks along ``x`` in this period (``+1``/``-1``).
+    ``simulated`` is true for frames the simulator made: no real full-match tracking feed is used here.
+    """
+
+    match_id: Id
+    sport: Literal["soccer", "baseball"]
+    frame: Annotated[int, msgspec.Meta(ge=0)]
+    ts: EpochMs
+    period: Period
+    objects: Annotated[list[TrackedObject], msgspec.Meta(max_length=MAX_OBJECTS)]
+    home_attack: Literal[1, -1] = 1
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        ids: set[str] = set()
+        balls = 0
+        for obj in self.objects:
+            if obj.id in ids:
+                raise ValueError(f"duplicate object id {obj.id!r} - at `$.objects`")
+            ids.add(obj.id)
+            balls += obj.role == "ball"
+            if self.sport == "soccer" and (abs(obj.x) > SOCCER_X_LIMIT or abs(obj.y) > SOCCER_Y_LIMIT):
+                raise ValueError(
+                    f"object {obj.id!r} at ({obj.x}, {obj.y}) is off the pitch "
+                    f"(|x| <= {SOCCER_X_LIMIT}, |y| <= {SOCCER_Y_LIMIT} m) - at `$.objects`"
+                )
+        if balls > 1:
+            raise ValueError(f"{balls} objects have role 'ball'; at most one allowed - at `$.objects`")
+
+    @property
+    def ball(self) -> TrackedObject | None:
+        return next((o for o in self.objects if o.role == "ball"), None)
+
+
+# --- events --------------------------------------------------------------------------------------
+
+
+class PlayerRef(_Record, frozen=True):
+    id: Id
+    name: Name | None = None
+
+
+class FreezeFramePlayer(_Record, frozen=True):
+    """A player visible at the moment of a shot (StatsBomb freeze frame), in the pitch frame."""
+
+    x: Metres
+    y: Metres
+    teammate: bool
+    keeper: bool = False
+    player: PlayerRef | None = None
+
+
+class ShotBody(_Record, frozen=True):
+    outcome: Label | None = None
+    body_part: Label | None = None
+    technique: Label | None = None
+    shot_type: Label | None = None
+    play_pattern: Label | None = None
+    end_location: Point | None = None
+    first_time: bool = False
+    one_on_one: bool = False
+    open_goal: bool = False
+    under_pressure: bool = False
+    provider_xg: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    freeze_frame: Annotated[list[FreezeFramePlayer], msgspec.Meta(max_length=MAX_OBJECTS)] | None = None
+
+
+class PassBody(_Record, frozen=True):
+    end_location: Point | None = None
+    recipient: PlayerRef | None = None
+    outcome: Label | None = None
+    height: Label | None = None
+
+
+class PitchBody(_Record, frozen=True):
+    """A baseball pitch. Distances in feet, speeds in mph, pop time in seconds."""
+
+    pitcher_id: Id
+    catcher_id: Id | None = None
+    batter_id: Id | None = None
+    runner_id: Id | None = None
+    target_base: Literal["2B", "3B", "HP"] | None = None
+    runner_lead_ft: Annotated[float, msgspec.Meta(ge=-10.0, le=60.0)] | None = None
+    pitch_type: Label | None = None
+    velo_mph: Annotated[float, msgspec.Meta(ge=30.0, le=110.0)] | None = None
+    balls: Annotated[int, msgspec.Meta(ge=0, le=3)] | None = None
+    strikes: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
+    outs: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
+
+
+class _EventBase(_Record, frozen=True):
+    match_id: Id
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    ts: EpochMs
+    period: Period = 1
+    team: Name | None = None
+    player: PlayerRef | None = None
+    location: Point | None = None
+    simulated: bool = False
+
+
+class ShotEvent(_EventBase, frozen=True, kw_only=True):
+    """A soccer shot; may carry its own freeze frame (event-only feeds)."""
+
+    type: Literal["shot"]
+    shot: ShotBody = msgspec.field(default_factory=ShotBody)
+
+
+class PassEvent(_EventBase, frozen=True, kw_only=True, rename={"pass_": "pass"}):
+    type: Literal["pass"]
+    pass_: PassBody = msgspec.field(default_factory=PassBody)
+
+
+class PitchEvent(_EventBase, frozen=True, kw_only=True):
+    type: Literal["pitch"]
+    pitch: PitchBody | None = None
+
+
+class GenericEvent(_EventBase, frozen=True, kw_only=True):
+    """Any other event type (carry, pressure, foul, ...): kept and forwarded, body uninterpreted."""
+
+    type: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    body: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+MatchEvent = ShotEvent | PassEvent | PitchEvent | GenericEvent
+EVENT_TYPES: dict[str, type[MatchEvent]] = {
+    "shot": ShotEvent,
+    "pass": PassEvent,
+    "pitch": PitchEvent,
+}
+
+
+# --- dead letters --------------------------------------------------------------------------------
+
+
+class DeadLetterHeaders:
+    """Kafka header names on a dead-letter message; its key and value are the original bytes."""
+
+    REASON = "pitchside.reason"
+    DETAIL = "pitchside.detail"
+    SOURCE_TOPIC = "pitchside.source.topic"
+    SOURCE_PARTITION = "pitchside.source.partition"
+    SOURCE_OFFSET = "pitchside.source.offset"
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+
+class ModelRef(_Record, frozen=True):
+    name: str
+    version: int
+
+
+class Output(msgspec.Struct, frozen=True):
+    """One payload published to Redis: ``PUBLISH {prefix}:{match_id}:{kind}`` and ``SET ...:latest``.
+
+    ``seq`` increases by one per match and kind, so a client drops ``seq <= last`` as a duplicate and
+    sees ``seq > last + 1`` as a gap. Times, epoch ms: ``event_ts`` when the moment happened (match
+    time), ``produced_ts`` when its message was produced to Kafka (the record timestamp),
+    ``ingest_ts`` when the worker read it, ``published_ts`` when it was written to Redis.
+    """
+
+    match_id: str
+    kind: str
+    seq: int
+    event_ts: int
+    produced_ts: int
+    ingest_ts: int
+    data: dict[str, Any]
+    published_ts: int = 0
+    model: ModelRef | None = None
+    simulated: bool = False

@@ -1,0 +1,117 @@
+"""``pitchside watch``: the outputs arriving from Redis, live, in a terminal.
+
+Events are printed as they come; frames (25 per second and match) are summarised every couple of
+seconds. Latency shown is produce-to-screen: the Kafka record timestamp to receipt here, so it is
+honest at any replay speed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .feed import FeedItem, LiveFeed, SeqStatus
+
+__all__ = ["WatchSummary", "watch"]
+
+
+@dataclass
+class WatchSummary:
+    received: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    missing: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    simulated_frames: int = 0
+
+    def latency_ms(self) -> dict[str, float]:
+        if not self.latencies_ms:
+            return {}
+        arr = np.asarray(self.latencies_ms)
+        return {q: round(float(np.percentile(arr, p)), 2) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": dict(self.received),
+            "duplicates_dropped": self.duplicates,
+            "missing": self.missing,
+            "simulated_frames": self.simulated_frames,
+            "produce_to_screen_ms": self.latency_ms(),
+        }
+
+
+def _clock(data: dict[str, Any], event_ts: int, first_ts: dict[str, int], match_id: str) -> str:
+    start = first_ts.setdefault(match_id, event_ts)
+    secs = max(0, (event_ts - start) // 1000)
+    return f"P{data.get('period', '?')} +{secs // 60:02d}:{secs % 60:02d}"
+
+
+def _describe_event(payload: dict[str, Any], first_ts: dict[str, int]) -> str:
+    data = payload["data"]
+    who = (data.get("player") or {}).get("name") or ""
+    team = data.get("team") or ""
+    clock = _clock(data, int(payload["event_ts"]), first_ts, str(payload["match_id"]))
+    line = (
+        f"[{payload['match_id']} {clock}] #{payload['seq']:<5} {data.get('type', '?'):<16} {team:<12} {who}"
+    )
+    if data.get("type") == "shot":
+        shot = data.get("shot") or {}
+        xg = shot.get("provider_xg")
+        extra = f" xG(StatsBomb)={xg:.2f}" if isinstance(xg, float) else ""
+        line = f"{line}  -> SHOT {shot.get('outcome', '?')}{extra}"
+    return line
+
+
+async def watch(
+    feed: LiveFeed,
+    *,
+    idle_timeout_s: float | None = None,
+    show_events: Callable[[dict[str, Any]], bool] = lambda _d: True,
+    out: Callable[[str], None] = print,
+    summary_every_s: float = 2.0,
+) -> WatchSummary:
+    """Print the feed until idle for ``idle_timeout_s`` (or forever); return what was seen."""
+    summary = WatchSummary()
+    first_ts: dict[str, int] = {}
+    last_print = time.monotonic()
+    frames_since = 0
+    last_frame: dict[str, Any] | None = None
+    item: FeedItem
+    async for item in feed.follow(idle_timeout_s=idle_timeout_s):
+        payload = item.payload
+        kind = str(payload["kind"])
+        if item.status is SeqStatus.DUPLICATE:
+            summary.duplicates += 1
+            continue
+        if item.status is SeqStatus.GAP:
+            out(f"  ! gap before {payload['match_id']}:{kind} seq {payload['seq']}")
+        summary.received[kind] += 1
+        if not item.from_snapshot and payload.get("produced_ts"):
+            summary.latencies_ms.append(item.received_ms - float(payload["produced_ts"]))
+        if kind == "frame":
+            frames_since += 1
+            summary.simulated_frames += bool(payload.get("simulated"))
+            last_frame = payload
+        elif show_events(payload["data"]):
+            out(_describe_event(payload, first_ts))
+        now = time.monotonic()
+        if now - last_print >= summary_every_s and last_frame is not None:
+            ball = last_frame["data"].get("ball") or [float("nan"), float("nan")]
+            label = " SIMULATED tracking" if last_frame.get("simulated") else ""
+            lat = summary.latency_ms()
+            rate = frames_since / (now - last_print)
+            p50, p99 = lat.get("p50", float("nan")), lat.get("p99", float("nan"))
+            out(
+                f"  ~ frames {rate:6.1f}/s{label}: match {last_frame['match_id']} "
+                f"frame {last_frame['data']['frame']} ball ({ball[0]:6.1f}, {ball[1]:6.1f}) m | "
+                f"produce->screen p50 {p50:.1f} ms p99 {p99:.1f} ms"
+            )
+            frames_since = 0
+            last_print = now
+    summary.duplicates = max(summary.duplicates, feed.tracker.duplicates)
+    summary.missing = feed.tracker.missing
+    return summary

@@ -1,0 +1,42 @@
+"""Small builders of valid contract records for tests; each test changes only what it is about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from stream.contracts import PassBody, PassEvent, TrackedObject, TrackingFrame
+
+
+def frame(match_id: str = "m1", n: int = 0, ts: int = 1_700_000_000_000, **changes: Any) -> TrackingFrame:
+    objects = [
+        TrackedObject(id="ball", team="ball", role="ball", x=0.5 * n % 50, y=0.0, z=0.2),
+        TrackedObject(id="h1", team="home", role="goalkeeper", x=-50.0, y=0.0),
+        TrackedObject(id="a9", team="away", role="player", x=10.0, y=-5.0),
+    ]
+    base = TrackingFrame(
+        match_id=match_id, sport="soccer", frame=n, ts=ts + 40 * n, period=1, objects=objects
+    )
+    return msgspec.structs.replace(base, **changes) if changes else base
+
+
+def pass_event(match_id: str = "m1", n: int = 0, ts: int = 1_700_000_000_000) -> PassEvent:
+    return PassEvent(
+        match_id=match_id,
+        event_id=f"e{n}",
+        ts=ts + 1000 * n,
+        type="pass",
+        location=[1.0, 2.0],
+        pass_=PassBody(end_location=[20.0, 5.0]),
+    )
+
+
+def encode(record: Any) -> bytes:
+    return msgspec.json.encode(record)
+
+
+def frame_dict(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(frame())
+    data.update(changes)
+    return data

@@ -1,0 +1,133 @@
+"""Session fixtures for the integration tests: the real Kafka broker and Redis (the local stack,
+started here unless already healthy) and a real worker process.
+
+Each session uses topics and a consumer group of its own, and each test its own match ids, so runs
+never see each other's messages even on a long-lived development stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from models.settings import Settings
+from stream.app import redis_client
+from stream.probe import wait_until_flowing
+from stream.producer import RecordProducer
+from stream.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def overrides() -> dict[str, str]:
+    run = uuid.uuid4().hex[:8]
+    return {
+        "topic_tracking": f"it-{run}.tracking",
+        "topic_events": f"it-{run}.events",
+        "topic_deadletter": f"it-{run}.deadletter",
+        "app_id": f"pitchside-it-{run}",
+        "worker_web_port": "0",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(overrides: dict[str, str]) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings)
+    was_up = all(s.healthy for s in stack.status())
+    stack.up()
+    yield stack
+    if not was_up:
+        stack.down()
+
+
+def settings_env(overrides: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **{f"PITCHSIDE_{k.upper()}": v for k, v in overrides.items()}}
+
+
+class WorkerProcess:
+    """A real ``pitchside worker`` subprocess with its log kept for failure messages."""
+
+    def __init__(self, overrides: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._fh = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stream", "worker"],
+            env=settings_env(overrides),
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
+        )
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._fh.close()
+        return code
+
+
+@pytest.fixture(scope="session")
+def worker(
+    stack: Stack, settings: Settings, overrides: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    proc = WorkerProcess(overrides, tmp_path_factory.mktemp("worker") / "worker.log")
+
+    async def ready() -> None:
+        client = redis_client(settings)
+        try:
+            async with RecordProducer(settings) as producer:
+                await wait_until_flowing(producer, client, prefix=settings.redis_prefix, timeout_s=90)
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ready())
+    except Exception:
+        proc.stop()
+        raise AssertionError(f"the worker never produced output; its log ends:\n{proc.tail()}") from None
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def redis_conn(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = redis_client(settings)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def producer(stack: Stack, settings: Settings) -> AsyncIterator[RecordProducer]:
+    async with RecordProducer(settings) as producer:
+        yield producer
+
+
+@pytest.fixture
+def match_id() -> str:
+    return f"it-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,223 @@
+"""Through the real broker, a real worker process and real Redis: what goes into Kafka comes out on
+Redis pub/sub and in the latest-state keys, in order, with correct seq; malformed input goes to the
+dead-letter topic while the good messages after it still flow."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
+
+from models.settings import Settings
+from stream.contracts import DeadLetterHeaders
+from stream.feed import LiveFeed, SeqStatus
+from stream.pacing import send_paced
+from stream.producer import RecordProducer
+from stream.publisher import latest_key
+from stream.replay import resolve_match
+from stream.statsbomb import load_events, plan_match
+from tests.factories import encode, frame, pass_event
+
+from .conftest import WorkerProcess
+
+
+class Collector:
+    """Subscribes to every channel of one match before anything is produced."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str, match_id: str) -> None:
+        self.pubsub = client.pubsub()
+        self.pattern = f"{prefix}:{match_id}:*"
+        self.by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    async def __aenter__(self) -> Collector:
+        await self.pubsub.psubscribe(self.pattern)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.pubsub.aclose()
+
+    async def until(self, expected: dict[str, int], timeout_s: float, worker: WorkerProcess) -> None:
+        deadline = time.monotonic() + timeout_s
+        while any(len(self.by_kind[k]) < n for k, n in expected.items()):
+            if time.monotonic() > deadline:
+                got = {k: len(v) for k, v in self.by_kind.items()}
+                raise AssertionError(f"expected {expected}, got {got}; worker log:\n{worker.tail()}")
+            msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            if msg is not None:
+                payload = orjson.loads(msg["data"])
+                assert msg["channel"].decode() == f"{self.pattern[:-1]}{payload['kind']}"
+                self.by_kind[payload["kind"]].append(payload)
+
+
+async def test_frames_and_events_come_out_in_order_with_seq(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+) -> None:
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
+        for n in range(60):
+            await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
+            if n % 6 == 0:
+                await producer.send(pass_event(match_id, n // 6))
+        await producer.flush()
+        await out.until({"frame": 60, "event": 10}, timeout_s=30, worker=worker)
+
+    frames, events = out.by_kind["frame"], out.by_kind["event"]
+    assert [p["seq"] for p in frames] == list(range(1, 61))
+    assert [p["data"]["frame"] for p in frames] == list(range(60))
+    assert [p["seq"] for p in events] == list(range(1, 11))
+    assert [p["data"]["event_id"] for p in events] == [f"e{i}" for i in range(10)]
+    for p in frames + events:
+        assert p["match_id"] == match_id
+        assert p["produced_ts"] <= p["ingest_ts"] <= p["published_ts"]
+
+    latest = orjson.loads(await redis_conn.get(latest_key(settings.redis_prefix, match_id, "frame")))
+    assert (latest["seq"], latest["data"]["frame"]) == (60, 59)
+    latest_event = orjson.loads(await redis_conn.get(latest_key(settings.redis_prefix, match_id, "event")))
+    assert latest_event["seq"] == 10
+    assert await redis_conn.ttl(latest_key(settings.redis_prefix, match_id, "frame")) > 0
+
+
+async def test_a_late_joiner_gets_the_latest_state_then_follows_without_duplicates(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+) -> None:
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as early:
+        for n in range(5):
+            await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
+        await producer.flush()
+        await early.until({"frame": 5}, timeout_s=30, worker=worker)
+
+    feed = LiveFeed(redis_conn, prefix=settings.redis_prefix, match_id=match_id)
+    seen: list[tuple[int, SeqStatus, bool]] = []
+
+    async def follow() -> None:
+        async for item in feed.follow(idle_timeout_s=5):
+            seen.append((item.payload["seq"], item.status, item.from_snapshot))
+            if item.payload["seq"] == 8:
+                return
+
+    follower = asyncio.create_task(follow())
+    await asyncio.sleep(0.5)
+    for n in range(5, 8):
+        await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
+    await producer.flush()
+    await asyncio.wait_for(follower, timeout=30)
+    assert seen[0] == (5, SeqStatus.NEW, True)  # the latest state, at once
+    assert [(s, st) for s, st, snap in seen if not snap] == [
+        (6, SeqStatus.NEW),
+        (7, SeqStatus.NEW),
+        (8, SeqStatus.NEW),
+    ]
+
+
+async def _dead_letters(settings: Settings, mark: bytes, wanted: int, timeout_s: float) -> list[Any]:
+    """Read the dead-letter topic from the beginning (a consumer group of its own) until ``wanted``
+    records containing ``mark`` have been found."""
+    consumer = AIOKafkaConsumer(
+        settings.topic_deadletter,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"dlq-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        found: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while len(found) < wanted and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend(r for r in records if mark in r.value)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_malformed_messages_go_to_the_dead_letter_topic_and_good_ones_still_flow(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+) -> None:
+    key = match_id.encode()
+    off_pitch = encode(frame(match_id, 2)).replace(b'"x":-50.0', b'"x":-90.0')
+    bad: list[tuple[bytes, bytes, str]] = [
+        (key, b"{this is not json " + key, "not_json"),
+        (key, off_pitch, "invalid"),
+        (b"some-other-match", encode(frame(match_id, 3)), "key_mismatch"),
+    ]
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
+        await producer.send(frame(match_id, 0, ts=time.time_ns() // 1_000_000))
+        for k, value, _ in bad:
+            await producer.send_raw(settings.topic_tracking, k, value)
+        await producer.send_raw(settings.topic_events, key, b'{"match_id": "' + key + b'", "type": 3}')
+        for n in range(1, 4):
+            await producer.send(frame(match_id, 10 + n, ts=time.time_ns() // 1_000_000))
+        await producer.flush()
+        await out.until({"frame": 4}, timeout_s=30, worker=worker)
+    assert [p["data"]["frame"] for p in out.by_kind["frame"]] == [0, 11, 12, 13]
+    assert [p["seq"] for p in out.by_kind["frame"]] == [1, 2, 3, 4]
+
+    letters = await _dead_letters(settings, mark=match_id.encode(), wanted=4, timeout_s=30)
+    by_source = {
+        (
+            dict(r.headers)[DeadLetterHeaders.SOURCE_TOPIC].decode(),
+            dict(r.headers)[DeadLetterHeaders.REASON].decode(),
+        ): r
+        for r in letters
+    }
+    assert len(letters) == 4
+    assert (settings.topic_events, "invalid") in by_source
+    for k, value, reason in bad:
+        record = by_source[(settings.topic_tracking, reason)]
+        assert record.value == value  # the original bytes, unchanged
+        assert record.key == k
+        headers = dict(record.headers)
+        assert int(headers[DeadLetterHeaders.SOURCE_OFFSET]) >= 0
+        assert int(headers[DeadLetterHeaders.SOURCE_PARTITION]) in range(settings.topic_partitions)
+    invalid = by_source[(settings.topic_tracking, "invalid")]
+    assert "off the pitch" in dict(invalid.headers)[DeadLetterHeaders.DETAIL].decode()
+
+
+@pytest.mark.parametrize("tracking_hz", [1.0])
+async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+    tracking_hz: float,
+) -> None:
+    source = resolve_match(settings, "8658")
+    events = load_events(source.path)
+    plan = plan_match(
+        events, match_id, kickoff_ms=time.time_ns() // 1_000_000, tracking_hz=tracking_hz, home_team="France"
+    )
+    # Expected counts from the source itself: one event output per StatsBomb event, one frame output
+    # per simulated frame (every frame is newer than the one before, so none is stale).
+    expected_frames = sum(m.topic == "tracking" for m in plan)
+    assert expected_frames > 90 * 60 * tracking_hz
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
+        report = await send_paced(producer, (m.record for m in plan), speed=0)
+        assert (report.events, report.frames) == (len(events), expected_frames)
+        await out.until({"event": len(events), "frame": expected_frames}, timeout_s=120, worker=worker)
+    assert [p["seq"] for p in out.by_kind["event"]] == list(range(1, len(events) + 1))
+    assert [p["seq"] for p in out.by_kind["frame"]] == list(range(1, expected_frames + 1))
+    shots = [p for p in out.by_kind["event"] if p["data"]["type"] == "shot"]
+    assert len(shots) == sum(e["type"]["name"] == "Shot" for e in events)
+    assert all(p["simulated"] for p in out.by_kind["frame"])
+    assert not any(p["simulated"] for p in out.by_kind["event"])

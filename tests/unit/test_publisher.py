@@ -1,0 +1,109 @@
+"""The Redis publisher's batching, latest-state writes and retries, against an in-process fake of
+the redis-py pipeline (the real server is exercised by the integration tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from stream.contracts import Output
+from stream.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
+
+
+def output(match_id: str, kind: str, seq: int) -> Output:
+    return Output(
+        match_id=match_id, kind=kind, seq=seq, event_ts=1, produced_ts=2, ingest_ts=3, data={"n": seq}
+    )
+
+
+class FakePipeline:
+    def __init__(self, client: FakeRedis) -> None:
+        self.client = client
+        self.ops: list[tuple[str, Any, ...]] = []
+
+    def publish(self, channel: str, payload: bytes) -> None:
+        self.ops.append(("publish", channel, payload))
+
+    def set(self, key: str, payload: bytes, ex: int) -> None:
+        self.ops.append(("set", key, payload, ex))
+
+    async def execute(self) -> None:
+        if self.client.failures > 0:
+            self.client.failures -= 1
+            raise RedisConnectionError("connection refused")
+        self.client.executed.append(self.ops)
+
+
+class FakeRedis:
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.executed: list[list[tuple[Any, ...]]] = []
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        assert transaction is False
+        return FakePipeline(self)
+
+
+async def run_until_flushed(pub: RedisPublisher, outputs: list[Output]) -> None:
+    task = asyncio.create_task(pub.run())
+    for out in outputs:
+        await pub.publish(out)
+    await asyncio.wait_for(pub.flush(), timeout=5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_names_follow_the_contract() -> None:
+    assert channel_name("pitchside", "8658", "frame") == "pitchside:8658:frame"
+    assert latest_key("pitchside", "8658", "frame") == "pitchside:8658:frame:latest"
+
+
+async def test_outputs_queued_together_go_in_one_pipeline_with_one_set_per_key() -> None:
+    client = FakeRedis()
+    pub = RedisPublisher(client, latest_ttl_s=60)  # type: ignore[arg-type]
+    outs = [output("m1", "frame", s) for s in range(1, 6)] + [output("m2", "event", 1)]
+    for out in outs:  # queued before the flusher runs: one batch
+        await pub.publish(out)
+    await run_until_flushed(pub, [])
+    assert len(client.executed) == 1
+    ops = client.executed[0]
+    published = [op for op in ops if op[0] == "publish"]
+    sets = {op[1]: op for op in ops if op[0] == "set"}
+    assert [orjson.loads(op[2])["seq"] for op in published] == [1, 2, 3, 4, 5, 1]
+    assert set(sets) == {"pitchside:m1:frame:latest", "pitchside:m2:event:latest"}
+    assert orjson.loads(sets["pitchside:m1:frame:latest"][2])["seq"] == 5
+    assert sets["pitchside:m1:frame:latest"][3] == 60
+    assert all(orjson.loads(op[2])["published_ts"] > 0 for op in published)
+    assert pub.stats.published == 6
+
+
+async def test_failed_writes_are_retried_without_loss_or_reordering() -> None:
+    client = FakeRedis(failures=2)
+    pub = RedisPublisher(client)  # type: ignore[arg-type]
+    await run_until_flushed(pub, [output("m1", "frame", s) for s in range(1, 4)])
+    delivered = [
+        orjson.loads(op[2])["seq"] for batch in client.executed for op in batch if op[0] == "publish"
+    ]
+    assert delivered == [1, 2, 3]
+    assert pub.stats.retries == 2
+
+
+async def test_a_full_queue_makes_publish_wait() -> None:
+    pub = RedisPublisher(FakeRedis(), queue_max=2)  # type: ignore[arg-type]
+    await pub.publish(output("m1", "frame", 1))
+    await pub.publish(output("m1", "frame", 2))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pub.publish(output("m1", "frame", 3)), timeout=0.05)
+
+
+async def test_in_memory_publisher_keeps_channels_and_latest() -> None:
+    pub = InMemoryPublisher()
+    await pub.publish(output("m1", "frame", 1))
+    await pub.publish(output("m1", "frame", 2))
+    assert [o.seq for o in pub.channels["pitchside:m1:frame"]] == [1, 2]
+    assert pub.latest["pitchside:m1:frame:latest"].seq == 2

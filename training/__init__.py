@@ -1,0 +1,1 @@
+"""The analysts' side: dataset readers, pipeline steps, reports and the training CLI."""
