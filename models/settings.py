@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     publish_batch_max: int = Field(1_000, ge=1, description="outputs per Redis pipeline at most")
 
     # --- Worker --------------------------------------------------------------------------------
-    worker_web_port: int = Field(6066, ge=0, le=65535, description="Faust web port; 0 disables it")
+    # Off by default: nothing here uses Faust's web views, and two local workers would fight for the port.
+    worker_web_port: int = Field(0, ge=0, le=65535, description="Faust web port; 0 disables it")
     log_level: Literal["debug", "info", "warn", "error"] = "info"
 
     # --- Local stack -------------------------------------------------------------------------

@@ -71,15 +71,14 @@ def create_app(
     events = app.topic(settings.topic_events, key_type=bytes, value_type=bytes, allow_empty=True)
     deadletter = app.topic(settings.topic_deadletter, key_type=bytes, value_type=bytes, allow_empty=True)
 
-    # JSON keys so they come back as str after changelog recovery; frames stay the bytes we wrote.
+    # JSON keys and values: what the tables hold live is what they recover from their changelogs.
     latest_frames = app.Table(
         "latest-frame",
-        schema=faust.Schema(key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"),
+        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
     )
     seqs = app.Table(
         "output-seq",
         default=int,
-        # Counters are plain JSON numbers; Faust types value_type for models, bytes and str only.
         schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
     )
 

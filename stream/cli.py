@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from aiokafka.errors import KafkaConnectionError  # type: ignore[import-untyped]
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models.errors import PitchsideError
 from models.settings import Settings
@@ -34,7 +36,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def friendly_errors(func: F) -> F:
-    """Report expected failures as a message and exit 1."""
+    """Report expected failures, an unreachable Kafka or Redis among them, as one line and exit 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -42,8 +44,17 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except PitchsideError as exc:
             raise click.ClickException(str(exc)) from None
+        except KafkaConnectionError:
+            where = _settings(click.get_current_context()).kafka_bootstrap
+            raise click.ClickException(f"cannot reach Kafka at {where}: {_START_HINT}") from None
+        except RedisConnectionError:
+            where = _settings(click.get_current_context()).redis_url
+            raise click.ClickException(f"cannot reach Redis at {where}: {_START_HINT}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_START_HINT = "start the local stack with `pitchside stack up`, or point PITCHSIDE_* at a running server"
 
 
 @click.group()
@@ -165,7 +176,7 @@ def replay(
     source = resolve_match(settings, match_id, file)
     plan = build_plan(source, tracking_hz=tracking_hz)
     if minutes is not None:
-        plan = [m for m in plan if m.ts <= plan[0].ts + int(minutes * 60_000)]
+        plan = plan.until(minutes)
 
     async def run() -> Any:
         async with RecordProducer(settings) as producer:

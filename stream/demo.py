@@ -61,10 +61,8 @@ async def _replay_and_watch(
     source = resolve_match(settings, match_id)
     plan = build_plan(source, tracking_hz=tracking_hz)
     if minutes is not None:
-        cutoff = plan[0].ts + int(minutes * 60_000)
-        plan = [m for m in plan if m.ts <= cutoff]
-    frames = sum(m.topic == "tracking" for m in plan)
-    events = len(plan) - frames
+        plan = plan.until(minutes)
+    frames, events = plan.frames, plan.events
     label = "bundled sample" if source.bundled else str(source.path)
     out(
         f"replaying match {match_id} ({label}): {events} real events + {frames} SIMULATED tracking frames "

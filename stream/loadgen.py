@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 from .contracts import MatchEvent, TrackingFrame
-from .simulate import synthetic_match
+from .synthetic import synthetic_match
 
 __all__ = ["merged_matches", "sim_match_ids"]
 

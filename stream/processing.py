@@ -14,19 +14,7 @@ import msgspec
 
 from .contracts import MatchEvent, Output, TrackingFrame
 
-__all__ = ["FrameHead", "MatchProcessor", "ProcessingStats", "Received"]
-
-_encode_frame = msgspec.json.Encoder().encode
-
-
-class FrameHead(msgspec.Struct):
-    """The two fields of a stored frame needed to order frames; decoding skips the rest."""
-
-    frame: int
-    ts: int
-
-
-_decode_head = msgspec.json.Decoder(FrameHead).decode
+__all__ = ["MatchProcessor", "ProcessingStats", "Received"]
 
 
 class Received(NamedTuple):
@@ -49,11 +37,14 @@ class MatchProcessor:
     """Turns frames and events into outputs, keeping the latest frame and the output ``seq`` per
     match and kind.
 
-    ``latest_frames`` maps ``match_id`` to the encoded latest :class:`TrackingFrame`;
-    ``seqs`` maps ``"{match_id}:{kind}"`` to the last ``seq`` published.
+    ``latest_frames`` maps ``match_id`` to the latest :class:`TrackingFrame` as plain JSON-able data
+    (what a Faust table gives back after recovering from its changelog, so live and recovered state
+    look the same); ``seqs`` maps ``"{match_id}:{kind}"`` to the last ``seq`` published.
     """
 
-    def __init__(self, latest_frames: MutableMapping[str, bytes], seqs: MutableMapping[str, int]) -> None:
+    def __init__(
+        self, latest_frames: MutableMapping[str, dict[str, Any]], seqs: MutableMapping[str, int]
+    ) -> None:
         self._latest = latest_frames
         self._seqs = seqs
         self.stats = ProcessingStats()
@@ -65,22 +56,20 @@ class MatchProcessor:
         return seq
 
     def latest_frame(self, match_id: str) -> TrackingFrame | None:
-        raw = self._latest.get(match_id)
-        return None if raw is None else msgspec.json.decode(raw, type=TrackingFrame)
+        stored = self._latest.get(match_id)
+        return None if stored is None else msgspec.convert(stored, TrackingFrame)
 
     def on_frame(self, frame: TrackingFrame, received: Received) -> Output | None:
         """Store the frame as the match's latest and return its ``frame`` output, or ``None`` when
         the frame is not newer than the latest one (a repeat or out of order)."""
         self.stats.frames += 1
         stored = self._latest.get(frame.match_id)
-        if stored is not None:
-            head = _decode_head(stored)
-            # Event time orders frames; the frame number breaks ties. A replay run again restarts
-            # frame numbers at 0 with later times, and is accepted.
-            if (frame.ts, frame.frame) <= (head.ts, head.frame):
-                self.stats.stale_frames += 1
-                return None
-        self._latest[frame.match_id] = _encode_frame(frame)
+        # Event time orders frames; the frame number breaks ties. A replay run again restarts
+        # frame numbers at 0 with later times, and is accepted.
+        if stored is not None and (frame.ts, frame.frame) <= (stored["ts"], stored["frame"]):
+            self.stats.stale_frames += 1
+            return None
+        self._latest[frame.match_id] = msgspec.to_builtins(frame)
         ball = frame.ball
         data: dict[str, Any] = {
             "frame": frame.frame,

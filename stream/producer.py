@@ -24,16 +24,23 @@ class RecordProducer:
 
     def __init__(self, settings: Settings, *, linger_ms: int = 0) -> None:
         self.settings = settings
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            linger_ms=linger_ms,
-            max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
-        )
+        self._linger_ms = linger_ms
+        self._producer: Any = None
         self.sent = 0
 
     async def __aenter__(self) -> RecordProducer:
         await ensure_topics(self.settings)
-        await self._producer.start()
+        # Made only once the broker answered, so a failed start leaves no unclosed client behind.
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            linger_ms=self._linger_ms,
+            max_request_size=max(self.settings.max_message_bytes * 2, 1_048_576),
+        )
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
         return self
 
     async def __aexit__(

@@ -13,7 +13,8 @@ from typing import Any
 from models.errors import ConfigurationError
 from models.settings import Settings
 
-from .statsbomb import PlannedMessage, load_events, match_home_team, plan_match
+from .replay_plan import MatchPlan, plan_match
+from .statsbomb import load_events, match_home_team
 
 __all__ = ["SAMPLE_DIR", "MatchSource", "build_plan", "resolve_match"]
 
@@ -65,10 +66,9 @@ def resolve_match(settings: Settings, match_id: str, file: Path | None = None) -
     )
 
 
-def build_plan(
-    source: MatchSource, *, tracking_hz: float, kickoff_ms: int | None = None
-) -> list[PlannedMessage]:
-    """The time-ordered messages of a replay; kick-off is now unless given (epoch ms)."""
+def build_plan(source: MatchSource, *, tracking_hz: float, kickoff_ms: int | None = None) -> MatchPlan:
+    """The time-ordered messages of a replay (built as they are iterated); kick-off is now unless
+    given (epoch ms)."""
     events = load_events(source.path)
     kickoff = time.time_ns() // 1_000_000 if kickoff_ms is None else kickoff_ms
     return plan_match(

@@ -23,8 +23,8 @@ def input_topics(settings: Settings) -> list[str]:
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create any missing topic; returns the names created (empty when all existed)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [t for t in input_topics(settings) if t not in existing]
         if missing:

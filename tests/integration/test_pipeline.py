@@ -22,7 +22,8 @@ from stream.pacing import send_paced
 from stream.producer import RecordProducer
 from stream.publisher import latest_key
 from stream.replay import resolve_match
-from stream.statsbomb import load_events, plan_match
+from stream.replay_plan import plan_match
+from stream.statsbomb import load_events
 from tests.factories import encode, frame, pass_event
 
 from .conftest import WorkerProcess
@@ -209,7 +210,8 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
     )
     # Expected counts from the source itself: one event output per StatsBomb event, one frame output
     # per simulated frame (every frame is newer than the one before, so none is stale).
-    expected_frames = sum(m.topic == "tracking" for m in plan)
+    expected_frames = plan.frames
+    assert plan.events == len(events)
     assert expected_frames > 90 * 60 * tracking_hz
     async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
         report = await send_paced(producer, (m.record for m in plan), speed=0)

@@ -76,3 +76,15 @@ def test_missing_java_or_maven_or_redis_says_what_to_install(monkeypatch: pytest
         with pytest.raises(ConfigurationError) as err:
             call()
         assert "apt-get install" in str(err.value) and "docker compose" in str(err.value)
+
+
+def test_unreachable_kafka_is_one_line_that_says_how_to_start_it() -> None:
+    code, out = run("replay", "--minutes", "1", "--speed", "0")
+    assert code == 1
+    assert "cannot reach Kafka at 127.0.0.1:1" in out and "pitchside stack up" in out
+
+
+def test_unreachable_redis_is_one_line_that_says_how_to_start_it() -> None:
+    code, out = run("watch", "--idle-timeout", "1")
+    assert code == 1
+    assert "cannot reach Redis at redis://127.0.0.1:1/0" in out and "pitchside stack up" in out

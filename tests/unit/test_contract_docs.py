@@ -27,9 +27,13 @@ _EVENT_CLASSES: dict[str, type] = {"shot": ShotEvent, "pass": PassEvent, "pitch"
 def _kept(example: Any, decoded: Any) -> bool:
     """Every key and value of ``example`` is in ``decoded`` (which also has the defaulted fields)."""
     if isinstance(example, dict):
-        return isinstance(decoded, dict) and all(k in decoded and _kept(v, decoded[k]) for k, v in example.items())
+        return isinstance(decoded, dict) and all(
+            k in decoded and _kept(v, decoded[k]) for k, v in example.items()
+        )
     if isinstance(example, list):
-        return isinstance(decoded, list) and len(example) == len(decoded) and all(map(_kept, example, decoded))
+        return (
+            isinstance(decoded, list) and len(example) == len(decoded) and all(map(_kept, example, decoded))
+        )
     return bool(example == decoded)
 
 

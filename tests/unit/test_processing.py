@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from stream.processing import MatchProcessor, Received
 from tests.factories import frame, pass_event
 
@@ -47,7 +49,7 @@ def test_a_replayed_match_with_later_times_is_accepted() -> None:
 
 
 def test_state_survives_in_the_mappings_it_is_given() -> None:
-    latest: dict[str, bytes] = {}
+    latest: dict[str, dict[str, Any]] = {}
     seqs: dict[str, int] = {}
     MatchProcessor(latest, seqs).on_frame(frame("m1", 0), AT)
     # A new processor over the same state (a worker taking over the partition) continues the seq.
