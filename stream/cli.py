@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -198,9 +199,12 @@ def replay(
 @click.option("--hz", default=25.0, show_default=True, help="tracking frames per second per match")
 @click.option("--duration", default=30.0, show_default=True, help="seconds to run")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--id-prefix", default="sim", show_default=True, help="match ids are PREFIX-0000, PREFIX-0001, ..."
+)
 @click.pass_context
 @friendly_errors
-def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int) -> None:
+def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int, id_prefix: str) -> None:
     """Generate N SIMULATED matches at real-time pace (for tests and benchmarks)."""
     from .loadgen import merged_matches, sim_match_ids
     from .pacing import send_paced
@@ -209,10 +213,14 @@ def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int
     settings = _settings(ctx)
     if matches < 1 or hz <= 0 or duration <= 0:
         raise click.BadParameter("--matches, --hz and --duration must be positive")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", id_prefix):
+        raise click.BadParameter(
+            "letters, digits, '_', '.', '-' only (it becomes part of match ids)", param_hint="--id-prefix"
+        )
 
     async def run() -> Any:
         async with RecordProducer(settings, linger_ms=5) as producer:
-            records = merged_matches(sim_match_ids(matches), hz=hz, seed=seed)
+            records = merged_matches(sim_match_ids(matches, id_prefix), hz=hz, seed=seed)
             return await send_paced(producer, records, speed=1.0, deadline_s=duration)
 
     report = asyncio.run(run())

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import defaultdict
 from typing import Any
 
 import orjson
@@ -26,35 +25,8 @@ from stream.replay_plan import plan_match
 from stream.statsbomb import load_events
 from tests.factories import encode, frame, pass_event
 
+from .collect import Collector
 from .conftest import WorkerProcess
-
-
-class Collector:
-    """Subscribes to every channel of one match before anything is produced."""
-
-    def __init__(self, client: aioredis.Redis, prefix: str, match_id: str) -> None:
-        self.pubsub = client.pubsub()
-        self.pattern = f"{prefix}:{match_id}:*"
-        self.by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    async def __aenter__(self) -> Collector:
-        await self.pubsub.psubscribe(self.pattern)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.pubsub.aclose()
-
-    async def until(self, expected: dict[str, int], timeout_s: float, worker: WorkerProcess) -> None:
-        deadline = time.monotonic() + timeout_s
-        while any(len(self.by_kind[k]) < n for k, n in expected.items()):
-            if time.monotonic() > deadline:
-                got = {k: len(v) for k, v in self.by_kind.items()}
-                raise AssertionError(f"expected {expected}, got {got}; worker log:\n{worker.tail()}")
-            msg = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-            if msg is not None:
-                payload = orjson.loads(msg["data"])
-                assert msg["channel"].decode() == f"{self.pattern[:-1]}{payload['kind']}"
-                self.by_kind[payload["kind"]].append(payload)
 
 
 async def test_frames_and_events_come_out_in_order_with_seq(
