@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     topic_deadletter: str = "pitchside.deadletter"
     topic_partitions: int = Field(4, ge=1, le=1024, description="partitions of the input topics")
     app_id: str = Field("pitchside", description="Faust app id = Kafka consumer group")
+    commit_interval_s: float = Field(0.5, gt=0, le=60, description="Kafka offset commit interval, seconds")
     max_message_bytes: int = Field(1_048_576, ge=1024, description="larger inputs are dead-lettered")
 
     # --- Redis -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from models.settings import Settings
 
 from .contracts import DeadLetterHeaders, Output
 from .decode import DecodeError, decode_event, decode_frame
-from .processing import MatchProcessor, Received
+from .processing import Admit, InputLedger, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
 
 __all__ = ["WorkerParts", "create_app", "redis_client"]
@@ -63,6 +63,10 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
+        # Commit often: on a rebalance Faust drops what it had fetched but not processed and rewinds
+        # to the committed offset; a partition with none yet is not rewound (aiokafka skips it) and
+        # those messages would be lost. Frequent commits keep that window to the first interval.
+        broker_commit_interval=settings.commit_interval_s,
         web_enabled=settings.worker_web_port > 0,
         web_port=settings.worker_web_port or 6066,
         web_host="127.0.0.1",
@@ -82,7 +86,13 @@ def create_app(
         schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
     )
 
+    input_offsets = app.Table(
+        "input-offset",
+        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
+    )
+
     processor = MatchProcessor(latest_frames, seqs)
+    ledger = InputLedger(input_offsets, processor.stats)
     if publisher_factory is not None:
         publisher = publisher_factory()
     else:
@@ -125,11 +135,41 @@ def create_app(
         event = decode_event(value, key, max_bytes)
         return processor.on_event(event, received)
 
+    async def rewind(message: Any, offset: int) -> bool:
+        log.warning(
+            "%s[%s]@%s arrived before offset %s was processed; seeking back",
+            message.topic,
+            message.partition,
+            message.offset,
+            offset,
+        )
+        try:
+            await app.consumer.seek(message.tp, offset)
+        except Exception:  # e.g. the partition is being revoked: report the gap rather than stall
+            log.exception("seek of %s[%s] to %s failed", message.topic, message.partition, offset)
+            return False
+        return True
+
     async def consume(
         stream: Any, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
     ) -> None:
         async for event in stream.events():
             message = event.message
+            action, number = ledger.admit(message.topic, message.partition, message.offset)
+            if action is Admit.REPLAYED or action is Admit.STALE:
+                continue
+            if action is Admit.REWIND:
+                if await rewind(message, number):
+                    continue
+                number = ledger.give_up_rewind(message.topic, message.partition, message.offset)
+            if number:
+                log.error(
+                    "%d message(s) before %s[%s]@%s were never processed",
+                    number,
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
             # Faust gives the Kafka record timestamp in seconds (producer create time by default).
             received = Received(produced_ts=int((message.timestamp or 0) * 1000), ingest_ts=now_ms())
             try:

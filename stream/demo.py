@@ -66,7 +66,7 @@ async def _replay_and_watch(
     label = "bundled sample" if source.bundled else str(source.path)
     out(
         f"replaying match {match_id} ({label}): {events} real events + {frames} SIMULATED tracking frames "
-        f"at {tracking_hz:g} Hz, {speed:g}x speed"
+        f"at {tracking_hz:g} Hz, {speed:g}x speed. Event data: StatsBomb Open Data."
     )
     client = redis_client(settings)
     try:

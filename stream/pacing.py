@@ -6,11 +6,19 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from .contracts import MatchEvent, TrackingFrame
-from .producer import RecordProducer
 
-__all__ = ["PaceReport", "send_paced"]
+__all__ = ["PaceReport", "RecordSink", "send_paced"]
+
+
+class RecordSink(Protocol):
+    """Where paced records go: :class:`stream.producer.RecordProducer`, or a list in tests."""
+
+    async def send(self, record: TrackingFrame | MatchEvent) -> Any: ...
+
+    async def flush(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class PaceReport:
 
 
 async def send_paced(
-    producer: RecordProducer,
+    producer: RecordSink,
     records: Iterable[TrackingFrame | MatchEvent],
     *,
     speed: float,

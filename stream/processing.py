@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import MutableMapping
+from enum import Enum
 from typing import Any, NamedTuple
 
 import msgspec
 
 from .contracts import MatchEvent, Output, TrackingFrame
 
-__all__ = ["MatchProcessor", "ProcessingStats", "Received"]
+__all__ = ["Admit", "InputLedger", "MatchProcessor", "ProcessingStats", "Received"]
 
 
 class Received(NamedTuple):
@@ -30,6 +31,13 @@ class ProcessingStats(msgspec.Struct):
     outputs: int = 0
     # Frames that arrive repeated or behind the latest one are valid but stale: dropped, counted.
     stale_frames: int = 0
+    # Messages read again after a rebalance or restart rewound the consumer: skipped, counted.
+    replayed: int = 0
+    # Early messages after a rebalance that made the worker seek back to unprocessed offsets.
+    rewinds: int = 0
+    # Offsets that jumped by more than one on a partition: messages no worker processed.
+    offset_gaps: int = 0
+    skipped_offsets: int = 0
     dead_letters: Counter[str] = msgspec.field(default_factory=Counter)
 
 
@@ -107,3 +115,71 @@ class MatchProcessor:
             data=data,
             simulated=simulated,
         )
+
+
+class Admit(Enum):
+    """What to do with an input message, given the offsets already processed on its partition."""
+
+    PROCESS = "process"
+    REPLAYED = "replayed"  # processed before: skip
+    REWIND = "rewind"  # arrived ahead of unprocessed offsets: seek back, skip it for now
+    STALE = "stale"  # more of the same early batch while rewinding: skip, it comes again
+
+
+class InputLedger:
+    """The last input offset processed per topic partition, kept in a table so it moves with the
+    partition through rebalances and restarts.
+
+    Faust (0.15, with aiokafka 0.14) delivers at least once and, right after a rebalance, can hand
+    an agent messages from a batch fetched before the rewind, ahead of offsets it never processed;
+    its own read-offset check would then drop the re-fetched ones. The ledger makes both harmless:
+    offsets processed before are skipped, and a message that jumps ahead asks for a rewind to the
+    first unprocessed offset, so every message is processed once and in order. If the re-read
+    starts above that offset (the log no longer holds it), the gap is accepted and reported.
+    """
+
+    def __init__(self, offsets: MutableMapping[str, int], stats: ProcessingStats) -> None:
+        self._offsets = offsets
+        self._stats = stats
+        self._rewinding: dict[str, int] = {}
+        self._previous: dict[str, int] = {}
+
+    def admit(self, topic: str, partition: int, offset: int) -> tuple[Admit, int]:
+        """Decide on one message. Returns the action and a number: the offset to seek to for
+        ``REWIND``, the count of offsets never processed before this one for ``PROCESS``."""
+        key = f"{topic}:{partition}"
+        last = self._offsets.get(key)
+        previous = self._previous.get(key)
+        self._previous[key] = offset
+        if last is not None and offset <= last:
+            self._stats.replayed += 1
+            return Admit.REPLAYED, 0
+        if last is None or offset == last + 1:
+            self._rewinding.pop(key, None)
+            self._offsets[key] = offset
+            return Admit.PROCESS, 0
+        if key not in self._rewinding:
+            self._rewinding[key] = last + 1
+            self._stats.rewinds += 1
+            return Admit.REWIND, last + 1
+        if previous is not None and offset < previous:
+            # The re-read began here, above the offsets asked for: they are gone from the log.
+            del self._rewinding[key]
+            self._offsets[key] = offset
+            missing = offset - last - 1
+            self._stats.offset_gaps += 1
+            self._stats.skipped_offsets += missing
+            return Admit.PROCESS, missing
+        return Admit.STALE, 0
+
+    def give_up_rewind(self, topic: str, partition: int, offset: int) -> int:
+        """The rewind could not be done: process ``offset`` and report what lies before it."""
+        key = f"{topic}:{partition}"
+        self._rewinding.pop(key, None)
+        last = self._offsets.get(key, offset - 1)
+        self._offsets[key] = offset
+        missing = max(0, offset - last - 1)
+        if missing:
+            self._stats.offset_gaps += 1
+            self._stats.skipped_offsets += missing
+        return missing

@@ -40,7 +40,10 @@ class Collector:
         while any(len(self.by_kind[k]) < n for k, n in expected.items()):
             if time.monotonic() > deadline:
                 got = {k: len(v) for k, v in self.by_kind.items()}
-                raise AssertionError(f"expected {expected}, got {got}; worker log:\n{worker.tail()}")
+                frames = [p["data"].get("frame") for p in self.by_kind.get("frame", [])]
+                raise AssertionError(
+                    f"expected {expected}, got {got} (frame numbers {frames}); worker log:\n{worker.tail()}"
+                )
             await self._read(0.5)
 
     async def drain(self, seconds: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stream.processing import MatchProcessor, Received
+from stream.processing import Admit, InputLedger, MatchProcessor, ProcessingStats, Received
 from tests.factories import frame, pass_event
 
 AT = Received(produced_ts=10, ingest_ts=12)
@@ -56,3 +56,55 @@ def test_state_survives_in_the_mappings_it_is_given() -> None:
     out = MatchProcessor(latest, seqs).on_frame(frame("m1", 1), AT)
     assert out is not None and out.seq == 2
     assert seqs == {"m1:frame": 2}
+
+
+def _admit_all(ledger: InputLedger, offsets: list[int]) -> list[tuple[Admit, int]]:
+    return [ledger.admit("t", 0, o) for o in offsets]
+
+
+def test_the_ledger_skips_offsets_already_processed_after_a_rewind() -> None:
+    stats = ProcessingStats()
+    offsets: dict[str, int] = {}
+    ledger = InputLedger(offsets, stats)
+    assert _admit_all(ledger, [0, 1, 2, 3, 4]) == [(Admit.PROCESS, 0)] * 5
+    # A consumer rewound to offset 2 (the last commit) reads 2..4 again: all skipped.
+    assert [a for a, _ in _admit_all(ledger, [2, 3, 4, 5])] == [Admit.REPLAYED] * 3 + [Admit.PROCESS]
+    assert stats.replayed == 3
+    # Partitions are independent; the state lives in the mapping (a Faust table in the worker).
+    assert ledger.admit("t", 1, 7) == (Admit.PROCESS, 0)
+    assert InputLedger(offsets, ProcessingStats()).admit("t", 0, 5)[0] is Admit.REPLAYED
+
+
+def test_messages_ahead_of_unprocessed_offsets_make_the_worker_rewind_and_nothing_is_lost() -> None:
+    stats = ProcessingStats()
+    ledger = InputLedger({}, stats)
+    _admit_all(ledger, [168, 169, 170])
+    # After a rebalance an early batch hands over 177.. while 171..176 were never processed.
+    assert ledger.admit("t", 0, 177) == (Admit.REWIND, 171)
+    assert [a for a, _ in _admit_all(ledger, [178, 179])] == [Admit.STALE, Admit.STALE]
+    # The seek takes effect: 171.. arrive in order, then 177.. again.
+    got = _admit_all(ledger, list(range(171, 181)))
+    assert got == [(Admit.PROCESS, 0)] * 10
+    assert (stats.rewinds, stats.offset_gaps, stats.skipped_offsets) == (1, 0, 0)
+
+
+def test_a_rewind_to_offsets_no_longer_in_the_log_accepts_and_reports_the_gap() -> None:
+    stats = ProcessingStats()
+    ledger = InputLedger({}, stats)
+    _admit_all(ledger, [10])
+    assert ledger.admit("t", 0, 20) == (Admit.REWIND, 11)
+    assert ledger.admit("t", 0, 21)[0] is Admit.STALE
+    # The re-read starts at 15 (11..14 were deleted by retention): processed, 4 reported missing.
+    assert ledger.admit("t", 0, 15) == (Admit.PROCESS, 4)
+    assert ledger.admit("t", 0, 16) == (Admit.PROCESS, 0)
+    assert (stats.offset_gaps, stats.skipped_offsets) == (1, 4)
+
+
+def test_a_rewind_that_cannot_be_done_is_reported_not_stalled() -> None:
+    stats = ProcessingStats()
+    ledger = InputLedger({}, stats)
+    _admit_all(ledger, [3])
+    assert ledger.admit("t", 0, 9)[0] is Admit.REWIND
+    assert ledger.give_up_rewind("t", 0, 9) == 5
+    assert ledger.admit("t", 0, 10) == (Admit.PROCESS, 0)
+    assert stats.skipped_offsets == 5
