@@ -73,6 +73,7 @@ class TrackingFrame(_Record, frozen=True):
 
     ``home_attack`` is the direction the home team attacks along ``x`` in this period (``+1``/``-1``).
     ``simulated`` is true for frames the simulator made: no real full-match tracking feed is used here.
+    ``session`` tells runs of a feed apart (a replay started again is a newer session).
     """
 
     match_id: Id
@@ -83,6 +84,9 @@ class TrackingFrame(_Record, frozen=True):
     objects: Annotated[list[TrackedObject], msgspec.Meta(max_length=MAX_OBJECTS)]
     home_attack: Literal[1, -1] = 1
     simulated: bool = False
+    # One run of a feed for this match: 0 for a live feed; a replay uses its start time (epoch ms),
+    # so replaying a match again supersedes the earlier run. Frames order by (session, ts, frame).
+    session: Annotated[int, msgspec.Meta(ge=0)] = 0
 
     def __post_init__(self) -> None:
         ids: set[str] = set()

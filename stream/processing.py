@@ -72,9 +72,11 @@ class MatchProcessor:
         the frame is not newer than the latest one (a repeat or out of order)."""
         self.stats.frames += 1
         stored = self._latest.get(frame.match_id)
-        # Event time orders frames; the frame number breaks ties. A replay run again restarts
-        # frame numbers at 0 with later times, and is accepted.
-        if stored is not None and (frame.ts, frame.frame) <= (stored["ts"], stored["frame"]):
+        # A newer session (a replay started again) supersedes; within a session event time orders
+        # frames and the frame number breaks ties. A fast replay's clock runs ahead of the wall
+        # clock, so event time alone could not tell a new run from a late frame of the old one.
+        order = (frame.session, frame.ts, frame.frame)
+        if stored is not None and order <= (stored.get("session", 0), stored["ts"], stored["frame"]):
             self.stats.stale_frames += 1
             return None
         self._latest[frame.match_id] = msgspec.to_builtins(frame)

@@ -100,7 +100,7 @@ class MatchPlan:
         return self.events + self.frames
 
     def __iter__(self) -> Iterator[PlannedMessage]:
-        frames = _frame_messages(self.match_id, self._blocks, self._rosters)
+        frames = _frame_messages(self.match_id, self.kickoff_ms, self._blocks, self._rosters)
         # heapq.merge is stable: at equal ts the event (first iterable) comes before the frame.
         return heapq.merge(self._events, frames, key=lambda m: m.ts)
 
@@ -114,9 +114,10 @@ class MatchPlan:
 
 
 def _frame_messages(
-    match_id: str, blocks: tuple[_FrameBlock, ...], rosters: tuple[tuple[Slot, ...], ...]
+    match_id: str, session: int, blocks: tuple[_FrameBlock, ...], rosters: tuple[tuple[Slot, ...], ...]
 ) -> Iterator[PlannedMessage]:
-    """The tracking frames (``simulated``) of ``blocks``, in order, made one at a time."""
+    """The tracking frames (``simulated``) of ``blocks``, in order, made one at a time; ``session``
+    (the kick-off time) marks them as one run of the replay."""
     for block in blocks:
         attack: Literal[1, -1] = 1 if home_sign(block.period) > 0 else -1
         for lo in range(0, len(block.ts), _CHUNK):
@@ -146,6 +147,7 @@ def _frame_messages(
                     objects=objects,
                     home_attack=attack,
                     simulated=True,
+                    session=session,
                 )
                 yield PlannedMessage(ts, "tracking", frame)
 

@@ -70,8 +70,9 @@ class _Flight:
 class _Match:
     """State of one synthetic match, advanced frame by frame by :func:`synthetic_match`."""
 
-    def __init__(self, match_id: str, rng: np.random.Generator) -> None:
+    def __init__(self, match_id: str, rng: np.random.Generator, session: int) -> None:
         self.match_id, self.rng = match_id, rng
+        self.session = session  # one run of the generator: a later run supersedes it
         self.ids = [f"h{i}" for i in range(1, 12)] + [f"a{i}" for i in range(1, 12)]
         self.home = np.arange(22) < 11
         self.keeper = np.isin(np.arange(22), _KEEPERS)
@@ -281,6 +282,7 @@ class _Match:
             objects=objects,
             home_attack=1 if self.home_sign > 0 else -1,
             simulated=True,
+            session=self.session,
         )
 
 
@@ -301,7 +303,7 @@ def synthetic_match(
     """
     if not hz > 0:
         raise ValueError(f"hz must be positive, got {hz}")
-    match = _Match(match_id, np.random.default_rng(seed))
+    match = _Match(match_id, np.random.default_rng(seed), session=start_ms)
     k = 0
     while True:
         sim_ms = round(k * 1000 / hz)

@@ -195,3 +195,25 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
     assert len(shots) == sum(e["type"]["name"] == "Shot" for e in events)
     assert all(p["simulated"] for p in out.by_kind["frame"])
     assert not any(p["simulated"] for p in out.by_kind["event"])
+
+
+async def test_replaying_a_match_again_supersedes_the_earlier_run(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+) -> None:
+    events = load_events(resolve_match(settings, "8658").path)
+    now = time.time_ns() // 1_000_000
+    # Ten match minutes each; the second run kicks off one minute after the first, so its event
+    # times start well before the first run's last frame (as when a fast replay is run twice).
+    first = plan_match(events, match_id, kickoff_ms=now, tracking_hz=1.0).until(10)
+    second = plan_match(events, match_id, kickoff_ms=now + 60_000, tracking_hz=1.0).until(10)
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
+        await send_paced(producer, (m.record for m in first), speed=0)
+        await send_paced(producer, (m.record for m in second), speed=0)
+        await out.until({"frame": first.frames + second.frames}, timeout_s=60, worker=worker)
+    frames = out.by_kind["frame"]
+    assert [p["data"]["frame"] for p in frames] == list(range(first.frames)) + list(range(second.frames))
+    assert [p["seq"] for p in frames] == list(range(1, first.frames + second.frames + 1))

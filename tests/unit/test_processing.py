@@ -48,6 +48,16 @@ def test_a_replayed_match_with_later_times_is_accepted() -> None:
     assert proc.on_frame(frame("m1", 0, ts=1_800_000_000_000), AT) is not None
 
 
+def test_a_newer_session_supersedes_even_with_earlier_event_times() -> None:
+    # A fast replay's clock runs ahead of the wall clock: its successor starts "earlier".
+    proc = MatchProcessor({}, {})
+    assert proc.on_frame(frame("m1", 500, ts=1_700_000_900_000, session=1_700_000_000_000), AT) is not None
+    newer = proc.on_frame(frame("m1", 0, ts=1_700_000_060_000, session=1_700_000_060_000), AT)
+    assert newer is not None and newer.data["frame"] == 0
+    # A late frame of the old run is now stale.
+    assert proc.on_frame(frame("m1", 501, ts=1_700_000_900_040, session=1_700_000_000_000), AT) is None
+
+
 def test_state_survives_in_the_mappings_it_is_given() -> None:
     latest: dict[str, dict[str, Any]] = {}
     seqs: dict[str, int] = {}
