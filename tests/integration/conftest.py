@@ -34,16 +34,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+def isolated_names(prefix: str) -> dict[str, str]:
+    """Settings overrides naming topics and a consumer group no other run or test uses."""
+    run = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return {
+        "topic_tracking": f"{run}.tracking",
+        "topic_events": f"{run}.events",
+        "topic_deadletter": f"{run}.deadletter",
+        "app_id": f"pitchside-{run}",
+    }
+
+
 @pytest.fixture(scope="session")
 def overrides() -> dict[str, str]:
-    run = uuid.uuid4().hex[:8]
-    return {
-        "topic_tracking": f"it-{run}.tracking",
-        "topic_events": f"it-{run}.events",
-        "topic_deadletter": f"it-{run}.deadletter",
-        "app_id": f"pitchside-it-{run}",
-        "worker_web_port": "0",
-    }
+    return {**isolated_names("it"), "worker_web_port": "0"}
 
 
 @pytest.fixture(scope="session")

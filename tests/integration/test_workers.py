@@ -21,20 +21,13 @@ from stream.stack import Stack
 from tests.factories import frame
 
 from .collect import Collector
-from .conftest import WorkerProcess
+from .conftest import WorkerProcess, isolated_names
 
 
 @pytest.fixture
 def own_group(stack: Stack, overrides: dict[str, str]) -> Iterator[dict[str, str]]:
     """Topics and a consumer group of this test's own, apart from the session worker's."""
-    run = uuid.uuid4().hex[:8]
-    yield {
-        **overrides,
-        "topic_tracking": f"itw-{run}.tracking",
-        "topic_events": f"itw-{run}.events",
-        "topic_deadletter": f"itw-{run}.deadletter",
-        "app_id": f"pitchside-itw-{run}",
-    }
+    yield {**overrides, **isolated_names("itw")}
 
 
 async def _ready(settings: Settings, producer: RecordProducer, client: aioredis.Redis) -> None:
