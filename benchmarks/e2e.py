@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from benchmarks.frame_processing import frame_records
 from models.settings import Settings
 from stream.app import redis_client
 from stream.probe import probe_frame, wait_until_flowing
@@ -86,17 +87,26 @@ async def _latency(settings: Settings, frames: int, gap_ms: float) -> dict[str, 
     return _percentiles(latencies)
 
 
-async def _throughput(settings: Settings, total: int) -> dict[str, float]:
+async def _throughput(settings: Settings, total: int, full: bool) -> dict[str, float]:
+    """``full``: frames of 22 players and the ball (every feature at work); else a ball alone."""
     client = redis_client(settings)
     matches = [f"burst-{uuid.uuid4().hex[:6]}-{i}" for i in range(8)]
+    per_match = total // len(matches)
+    now = time.time_ns() // 1_000_000
+    records = {
+        m: frame_records(per_match, m, seed=i, t0=now)
+        if full
+        else [probe_frame(m, n) for n in range(per_match)]
+        for i, m in enumerate(matches)
+    }
     received = 0
     async with RecordProducer(settings, linger_ms=5) as producer:
         pubsub = client.pubsub()
         await pubsub.psubscribe(*[f"{settings.redis_prefix}:{m}:frame" for m in matches])
         start = time.perf_counter()
-        for n in range(total // len(matches)):
+        for n in range(per_match):
             for m in matches:
-                await producer.send(probe_frame(m, n))
+                await producer.send(records[m][n])
         await producer.flush()
         produced_s = time.perf_counter() - start
         expected = (total // len(matches)) * len(matches)
@@ -149,8 +159,10 @@ def main() -> None:
         )
         latency = asyncio.run(_latency(settings, args.frames, args.gap_ms))
         print(f"single-frame latency, produce -> Redis receipt, ms: {latency}")
-        throughput = asyncio.run(_throughput(settings, args.burst))
-        print(f"throughput, one worker: {throughput}")
+        throughput = asyncio.run(_throughput(settings, args.burst, full=False))
+        print(f"throughput, one worker, frames of a ball alone: {throughput}")
+        throughput_full = asyncio.run(_throughput(settings, args.burst, full=True))
+        print(f"throughput, one worker, frames of 22 players and the ball: {throughput_full}")
     finally:
         if worker is not None:
             worker.terminate()
@@ -166,6 +178,7 @@ def main() -> None:
         "latency_ms": latency,
         "frame_gap_ms": args.gap_ms,
         "throughput": throughput,
+        "throughput_full_frames": throughput_full,
     }
     print(json.dumps(figures))
 

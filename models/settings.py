@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(0, ge=0, le=65535, description="Faust web port; 0 disables it")
     log_level: Literal["debug", "info", "warn", "error"] = "info"
 
+    # --- Live features -------------------------------------------------------------------------
+    stats_hz: float = Field(
+        2.0, gt=0, le=25, description="player/team stats per match per second of match time"
+    )
+    shot_frame_max_age_ms: int = Field(
+        500, ge=0, le=10_000, description="a shot uses the tracking frame nearest its time if within this"
+    )
+    frame_history_ms: int = Field(
+        3_000, ge=0, le=60_000, description="tracking frames kept per match for shots"
+    )
+    roster_max: int = Field(96, ge=23, le=1024, description="player slots per match; more ids are dropped")
+    checkpoint_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="live-feature state written to its table at most this often (match time)",
+    )
+
     # --- Local stack -------------------------------------------------------------------------
     state_dir: Path = Field(_REPO_ROOT / ".pitchside", description="stack data, logs and pid files")
     cache_dir: Path = Field(Path.home() / ".cache" / "pitchside", description="Kafka jars, reused")

@@ -15,16 +15,27 @@ from typing import Any
 import faust
 import redis.asyncio as aioredis
 
+from models.players import load_player_reference
 from models.settings import Settings
 
 from .contracts import DeadLetterHeaders, Output
 from .decode import DecodeError, decode_event, decode_frame
-from .processing import Admit, InputLedger, MatchProcessor, Received
+from .processing import Admit, InputLedger, LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
 
 __all__ = ["WorkerParts", "create_app", "redis_client"]
 
 log = logging.getLogger(__name__)
+
+# Changelogs get a record per frame. Kafka compacts only closed segments, and a default segment
+# stays open for a week or 1 GiB, so a worker's recovery would replay every record ever written:
+# short segments let compaction keep it to about one record per key.
+CHANGELOG_CONFIG = {
+    "segment.ms": "60000",
+    "segment.bytes": str(16 * 1024 * 1024),
+    "min.cleanable.dirty.ratio": "0.1",
+    "delete.retention.ms": "60000",
+}
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -75,23 +86,32 @@ def create_app(
     events = app.topic(settings.topic_events, key_type=bytes, value_type=bytes, allow_empty=True)
     deadletter = app.topic(settings.topic_deadletter, key_type=bytes, value_type=bytes, allow_empty=True)
 
-    # JSON keys and values: what the tables hold live is what they recover from their changelogs.
-    latest_frames = app.Table(
-        "latest-frame",
-        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
-    )
-    seqs = app.Table(
-        "output-seq",
-        default=int,
-        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
-    )
+    def table(name: str, **options: Any) -> Any:
+        # JSON keys and values: what a table holds live is what it recovers from its changelog.
+        return app.Table(
+            name,
+            schema=faust.Schema(
+                key_type=str, value_type=None, key_serializer="json", value_serializer="json"
+            ),
+            extra_topic_configs=CHANGELOG_CONFIG,
+            **options,
+        )
 
-    input_offsets = app.Table(
-        "input-offset",
-        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
-    )
+    latest_frames = table("latest-frame")
+    seqs = table("output-seq", default=int)
+    input_offsets = table("input-offset")
+    # The live features' per-match state, checkpointed with the stats (see stream.live).
+    checkpoints = table("match-live")
 
-    processor = MatchProcessor(latest_frames, seqs)
+    reference = load_player_reference(settings.data_dir / "savant")
+    log.info(
+        "player reference: %d runner sprint speeds, %d catcher pop times",
+        len(reference.sprint_speed_fps),
+        len(reference.pop_time_s),
+    )
+    processor = MatchProcessor(
+        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference
+    )
     ledger = InputLedger(input_offsets, processor.stats)
     if publisher_factory is not None:
         publisher = publisher_factory()
@@ -128,8 +148,7 @@ def create_app(
         )
 
     def handle_frame(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
-        output = processor.on_frame(decode_frame(value, key, max_bytes), received)
-        return [] if output is None else [output]
+        return processor.on_frame(decode_frame(value, key, max_bytes), received)
 
     def handle_event(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
         event = decode_event(value, key, max_bytes)

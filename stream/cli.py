@@ -269,7 +269,7 @@ def watch_cmd(
 
 @cli.command()
 @click.option("--match", "match_id", default="8658", show_default=True)
-@click.option("--speed", default=40.0, show_default=True, help="times real time")
+@click.option("--speed", default=20.0, show_default=True, help="times real time")
 @click.option("--tracking-hz", default=10.0, show_default=True)
 @click.option("--minutes", type=float, help="replay only the first N match minutes")
 @click.option("--stop-stack", is_flag=True, help="bring the stack down at the end")

@@ -29,6 +29,7 @@ __all__ = [
     "ShotEvent",
     "TrackedObject",
     "TrackingFrame",
+    "on_pitch",
 ]
 
 # Ids end up inside Redis channel and key names, so ':' '*' and spaces are refused at the door.
@@ -43,8 +44,17 @@ Label = Annotated[str, msgspec.Meta(max_length=64)]
 Point = Annotated[list[Metres], msgspec.Meta(min_length=2, max_length=3)]
 
 # Soccer: laws allow up to 120 m x 90 m; 5 m of run-off either side on top. Half-lengths, metres.
+# An object beyond them (a tracking glitch) is left out of the frame's features and output, and
+# counted; the rest of the frame is used. Beyond the ±200 m fence above, the message is refused.
 SOCCER_X_LIMIT = 65.0
 SOCCER_Y_LIMIT = 50.0
+
+
+def on_pitch(sport: str, x: float, y: float) -> bool:
+    """Whether a point is within the sport's playing area plus run-off (always true for baseball)."""
+    return sport != "soccer" or (abs(x) <= SOCCER_X_LIMIT and abs(y) <= SOCCER_Y_LIMIT)
+
+
 MAX_OBJECTS = 64
 
 
@@ -96,11 +106,6 @@ class TrackingFrame(_Record, frozen=True):
                 raise ValueError(f"duplicate object id {obj.id!r} - at `$.objects`")
             ids.add(obj.id)
             balls += obj.role == "ball"
-            if self.sport == "soccer" and (abs(obj.x) > SOCCER_X_LIMIT or abs(obj.y) > SOCCER_Y_LIMIT):
-                raise ValueError(
-                    f"object {obj.id!r} at ({obj.x}, {obj.y}) is off the pitch "
-                    f"(|x| <= {SOCCER_X_LIMIT}, |y| <= {SOCCER_Y_LIMIT} m) - at `$.objects`"
-                )
         if balls > 1:
             raise ValueError(f"{balls} objects have role 'ball'; at most one allowed - at `$.objects`")
 
@@ -160,6 +165,9 @@ class PitchBody(_Record, frozen=True):
     runner_lead_ft: Annotated[float, msgspec.Meta(ge=-10.0, le=60.0)] | None = None
     pitch_type: Label | None = None
     velo_mph: Annotated[float, msgspec.Meta(ge=30.0, le=110.0)] | None = None
+    # When the feed knows them; otherwise the worker looks them up in its player reference data.
+    runner_sprint_speed_fps: Annotated[float, msgspec.Meta(ge=15.0, le=35.0)] | None = None
+    catcher_pop_time_s: Annotated[float, msgspec.Meta(ge=1.5, le=3.0)] | None = None
     balls: Annotated[int, msgspec.Meta(ge=0, le=3)] | None = None
     strikes: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
     outs: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
@@ -173,6 +181,9 @@ class _EventBase(_Record, frozen=True):
     team: Name | None = None
     player: PlayerRef | None = None
     location: Point | None = None
+    # The direction the acting team attacks along x in this period (+1/-1), when the feed knows it:
+    # it turns the event into the attacking frame without a tracking frame to ask.
+    attack: Literal[1, -1] | None = None
     simulated: bool = False
 
 

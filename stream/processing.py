@@ -6,16 +6,29 @@ through their changelog topics, co-partitioned with the inputs by match), plain 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
 import msgspec
 
-from .contracts import MatchEvent, Output, TrackingFrame
+from features.baseball import PITCH_FEATURE_NAMES
+from features.shot import SHOT_FEATURE_NAMES
+from models.players import PlayerReference
+from models.settings import Settings
 
-__all__ = ["Admit", "InputLedger", "MatchProcessor", "ProcessingStats", "Received"]
+from .contracts import MatchEvent, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
+from .live import MatchLive, num
+from .pitch_context import live_pitch_context
+from .shot_context import shot_context
+
+__all__ = ["Admit", "InputLedger", "LiveConfig", "MatchProcessor", "ProcessingStats", "Received"]
+
+# Matches whose live state stays in memory at once; the least recently seen is dropped first (its
+# checkpoint in the table brings it back if it returns).
+MAX_LIVE_MATCHES = 512
 
 
 class Received(NamedTuple):
@@ -39,22 +52,56 @@ class ProcessingStats(msgspec.Struct):
     offset_gaps: int = 0
     skipped_offsets: int = 0
     dead_letters: Counter[str] = msgspec.field(default_factory=Counter)
+    # Bad or missing input the features repaired or worked around (off-pitch objects, frames with no
+    # ball, shots without tracking, ...), and where each shot's context came from.
+    features: Counter[str] = msgspec.field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """The settings of the live features (see :class:`~models.settings.Settings`)."""
+
+    stats_interval_ms: float = 500.0
+    shot_frame_max_age_ms: int = 500
+    frame_history_ms: int = 3_000
+    roster_max: int = 96
+    checkpoint_interval_ms: float = 5_000.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiveConfig:
+        return cls(
+            stats_interval_ms=1000.0 / settings.stats_hz,
+            shot_frame_max_age_ms=settings.shot_frame_max_age_ms,
+            frame_history_ms=settings.frame_history_ms,
+            roster_max=settings.roster_max,
+            checkpoint_interval_ms=settings.checkpoint_interval_s * 1000.0,
+        )
 
 
 class MatchProcessor:
     """Turns frames and events into outputs, keeping the latest frame and the output ``seq`` per
-    match and kind.
+    match and kind, and each match's live features.
 
     ``latest_frames`` maps ``match_id`` to the latest :class:`TrackingFrame` as plain JSON-able data
     (what a Faust table gives back after recovering from its changelog, so live and recovered state
-    look the same); ``seqs`` maps ``"{match_id}:{kind}"`` to the last ``seq`` published.
+    look the same); ``seqs`` maps ``"{match_id}:{kind}"`` to the last ``seq`` published;
+    ``checkpoints`` maps ``match_id`` to the live features' last checkpoint.
     """
 
     def __init__(
-        self, latest_frames: MutableMapping[str, dict[str, Any]], seqs: MutableMapping[str, int]
+        self,
+        latest_frames: MutableMapping[str, dict[str, Any]],
+        seqs: MutableMapping[str, int],
+        checkpoints: MutableMapping[str, dict[str, Any]] | None = None,
+        config: LiveConfig | None = None,
+        reference: PlayerReference | None = None,
     ) -> None:
         self._latest = latest_frames
         self._seqs = seqs
+        self._checkpoints: MutableMapping[str, dict[str, Any]] = {} if checkpoints is None else checkpoints
+        self.config = config or LiveConfig()
+        self.reference = reference or PlayerReference()
+        self._live: OrderedDict[str, MatchLive] = OrderedDict()
         self.stats = ProcessingStats()
 
     def next_seq(self, match_id: str, kind: str) -> int:
@@ -67,35 +114,114 @@ class MatchProcessor:
         stored = self._latest.get(match_id)
         return None if stored is None else msgspec.convert(stored, TrackingFrame)
 
-    def on_frame(self, frame: TrackingFrame, received: Received) -> Output | None:
-        """Store the frame as the match's latest and return its ``frame`` output, or ``None`` when
-        the frame is not newer than the latest one (a repeat or out of order)."""
+    def live(self, match_id: str) -> MatchLive | None:
+        """The in-memory live state of a match, if this worker holds one."""
+        return self._live.get(match_id)
+
+    def _live_for(self, frame: TrackingFrame, previous: tuple[int, int, int] | None) -> MatchLive:
+        """The match's live state, trusted only if it saw the frame the table says came last (else
+        another worker moved the match on meanwhile): then the checkpoint, or a fresh start."""
+        cfg = self.config
+        live = self._live.get(frame.match_id)
+        if live is None or live.session != frame.session or live.last_order != previous:
+            stored = self._checkpoints.get(frame.match_id)
+            if stored is not None and stored.get("session") == frame.session:
+                live = MatchLive.restore(frame.match_id, stored, cfg.roster_max, cfg.frame_history_ms)
+            else:
+                live = MatchLive(frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms)
+            self._live[frame.match_id] = live
+            while len(self._live) > MAX_LIVE_MATCHES:
+                self._live.popitem(last=False)
+        self._live.move_to_end(frame.match_id)
+        return live
+
+    def on_frame(self, frame: TrackingFrame, received: Received) -> list[Output]:
+        """Store the frame as the match's latest and return its ``frame`` output, plus the
+        ``player_stats`` and ``team_stats`` outputs when they are due; nothing when the frame is not
+        newer than the latest one (a repeat or out of order)."""
         self.stats.frames += 1
         stored = self._latest.get(frame.match_id)
         # A newer session (a replay started again) supersedes; within a session event time orders
         # frames and the frame number breaks ties. A fast replay's clock runs ahead of the wall
         # clock, so event time alone could not tell a new run from a late frame of the old one.
         order = (frame.session, frame.ts, frame.frame)
-        if stored is not None and order <= (stored.get("session", 0), stored["ts"], stored["frame"]):
+        previous = None if stored is None else (stored.get("session", 0), stored["ts"], stored["frame"])
+        if previous is not None and order <= previous:
             self.stats.stale_frames += 1
-            return None
+            return []
         self._latest[frame.match_id] = msgspec.to_builtins(frame)
+        live = self._live_for(frame, previous)
+        snapshot, features = live.observe(frame, self.stats.features)
+        live.last_order = order
         ball = frame.ball
         data: dict[str, Any] = {
             "frame": frame.frame,
             "period": frame.period,
             "home_attack": frame.home_attack,
             "ball": None if ball is None else [ball.x, ball.y, ball.z],
-            "objects": [[o.id, o.team, o.role, o.x, o.y] for o in frame.objects if o.role != "ball"],
+            "objects": [
+                [o.id, o.team, o.role, o.x, o.y]
+                for o in frame.objects
+                if o.role != "ball" and on_pitch(frame.sport, o.x, o.y)
+            ],
+            **live.frame_extra(features),
         }
-        return self._output(frame.match_id, "frame", frame.ts, received, data, frame.simulated)
+        outputs = [self._output(frame.match_id, "frame", frame.ts, received, data, frame.simulated)]
+        if live.stats_due(frame.ts, self.config.stats_interval_ms):
+            for kind, payload in (
+                ("player_stats", live.player_stats(snapshot, features)),
+                ("team_stats", live.team_stats(snapshot, features)),
+            ):
+                outputs.append(
+                    self._output(frame.match_id, kind, frame.ts, received, payload, frame.simulated)
+                )
+            if live.checkpoint_due(frame.ts, self.config.checkpoint_interval_ms):
+                self._checkpoints[frame.match_id] = live.checkpoint()
+        return outputs
 
     def on_event(self, event: MatchEvent, received: Received) -> list[Output]:
-        """Every event is forwarded as an ``event`` output (the live event feed)."""
+        """Every event is forwarded as an ``event`` output (the live event feed); a shot adds its
+        ``shot_context``, a pitch with a runner on base its ``pitch_context``."""
         self.stats.events += 1
         data = msgspec.to_builtins(event)
         data.pop("match_id", None)
-        return [self._output(event.match_id, "event", event.ts, received, data, event.simulated)]
+        outputs = [self._output(event.match_id, "event", event.ts, received, data, event.simulated)]
+        if isinstance(event, ShotEvent):
+            outputs.append(self._shot_context(event, received))
+        elif isinstance(event, PitchEvent):
+            pitch = live_pitch_context(event, self.reference, self.stats.features)
+            if pitch is not None:
+                payload = {
+                    "event_id": event.event_id,
+                    "runner_id": pitch.runner_id,
+                    "target_base": pitch.target_base,
+                    "sprint_speed_from": pitch.sprint_speed_from,
+                    "pop_time_from": pitch.pop_time_from,
+                    "features": _named(PITCH_FEATURE_NAMES, pitch.features),
+                }
+                outputs.append(
+                    self._output(
+                        event.match_id, "pitch_context", event.ts, received, payload, event.simulated
+                    )
+                )
+        return outputs
+
+    def _shot_context(self, event: ShotEvent, received: Received) -> Output:
+        live = self._live.get(event.match_id)
+        max_age = self.config.shot_frame_max_age_ms
+        ctx = shot_context(event, None if live is None else live.history, max_age, self.stats.features)
+        payload = {
+            "event_id": event.event_id,
+            "player": None if event.player is None else event.player.id,
+            "team": event.team,
+            "source": ctx.source,
+            "frame_ts": ctx.frame_ts,
+            "frame_age_ms": None if ctx.frame_ts is None else event.ts - ctx.frame_ts,
+            "attack": ctx.attack,
+            "features": _named(SHOT_FEATURE_NAMES, ctx.features),
+        }
+        simulated = event.simulated or ctx.simulated
+        return self._output(event.match_id, "shot_context", event.ts, received, payload, simulated)
 
     def _output(
         self,
@@ -117,6 +243,10 @@ class MatchProcessor:
             data=data,
             simulated=simulated,
         )
+
+
+def _named(names: tuple[str, ...], values: Any) -> dict[str, float | None]:
+    return {name: num(float(v), 4) for name, v in zip(names, values, strict=True)}
 
 
 class Admit(Enum):
@@ -164,8 +294,9 @@ class InputLedger:
             self._rewinding[key] = last + 1
             self._stats.rewinds += 1
             return Admit.REWIND, last + 1
-        if previous is not None and offset < previous:
-            # The re-read began here, above the offsets asked for: they are gone from the log.
+        if previous is not None and offset <= previous:
+            # The re-read began here, above the offsets asked for: they are gone from the log, or
+            # Faust dropped them (it can, right after a restart, override the seek with its own).
             del self._rewinding[key]
             self._offsets[key] = offset
             missing = offset - last - 1

@@ -187,7 +187,7 @@ def _convert(event: dict[str, Any], match_id: str, n: int, ts: int, period: int,
     team = name_of(event.get("team"), 200)
     player = _player(event.get("player"))
     base: dict[str, Any] = dict(match_id=match_id, event_id=event_id[:64], ts=ts, period=period, team=team)
-    base.update(player=player, location=location, simulated=False)
+    base.update(player=player, location=location, attack=sign, simulated=False)
     if type_name == "Shot":
         shot: dict[str, Any] = event.get("shot") or {}
         xg = shot.get("statsbomb_xg")

@@ -66,6 +66,48 @@ def _describe_event(payload: dict[str, Any], first_ts: dict[str, int]) -> str:
     return line
 
 
+def _describe_live(frame: dict[str, Any], players: dict[str, Any] | None) -> str:
+    """Ball carrier and pressure from the frame; the fastest player now from the latest stats."""
+    parts = []
+    carrier = frame["data"].get("carrier")
+    if carrier:
+        parts.append(f"carrier {carrier['id']} ({carrier['opponents_within_5m']} within 5 m)")
+    rows = [] if players is None else [p for p in players["data"]["players"] if p.get("speed_ms") is not None]
+    if rows:
+        top = max(rows, key=lambda p: p["speed_ms"])
+        parts.append(f"fastest {top['id']} {top['speed_ms']:.1f} m/s, {top['distance_m']:.0f} m run")
+    return "" if not parts else " | " + ", ".join(parts)
+
+
+def describe_shot_context(payload: dict[str, Any]) -> str:
+    data = payload["data"]
+    f = data["features"]
+
+    def show(name: str, unit: str = "", digits: int = 1) -> str:
+        value = f.get(name)
+        return "?" if value is None else f"{value:.{digits}f}{unit}"
+
+    simulated = payload.get("simulated") and data["source"] == "tracking"
+    source = "SIMULATED tracking" if simulated else str(data["source"]).replace("_", " ")
+    return (
+        f"    shot context ({source}): {show('distance_m', ' m')} out, "
+        f"goal angle {show('angle_deg', ' deg')}, {show('defenders_in_triangle', '', 0)} defender(s) "
+        f"in the way, keeper {show('keeper_to_line_m', ' m')} off the line of the shot"
+    )
+
+
+def describe_pitch_context(payload: dict[str, Any]) -> str:
+    data = payload["data"]
+    f = data["features"]
+    lead = f.get("lead_ft")
+    speed = f.get("runner_sprint_speed_fps")
+    return (
+        f"  {payload['match_id']}: runner {data['runner_id']} -> {data['target_base']}, "
+        f"lead {'?' if lead is None else f'{lead:.1f} ft'}, "
+        f"sprint speed {'?' if speed is None else f'{speed:.1f} ft/s'}"
+    )
+
+
 async def watch(
     feed: LiveFeed,
     *,
@@ -80,6 +122,7 @@ async def watch(
     last_print = time.monotonic()
     frames_since = 0
     last_frame: dict[str, Any] | None = None
+    last_players: dict[str, Any] | None = None
     item: FeedItem
     async for item in feed.follow(idle_timeout_s=idle_timeout_s):
         payload = item.payload
@@ -96,6 +139,14 @@ async def watch(
             frames_since += 1
             summary.simulated_frames += bool(payload.get("simulated"))
             last_frame = payload
+        elif kind == "player_stats":
+            last_players = payload
+        elif kind == "team_stats":
+            continue  # shown through the frames' carrier and shape; here only counted
+        elif kind == "shot_context":
+            out(describe_shot_context(payload))
+        elif kind == "pitch_context":
+            out(describe_pitch_context(payload))
         elif show_events(payload["data"]):
             out(_describe_event(payload, first_ts))
         now = time.monotonic()
@@ -107,7 +158,8 @@ async def watch(
             p50, p99 = lat.get("p50", float("nan")), lat.get("p99", float("nan"))
             out(
                 f"  ~ frames {rate:6.1f}/s{label}: match {last_frame['match_id']} "
-                f"frame {last_frame['data']['frame']} ball ({ball[0]:6.1f}, {ball[1]:6.1f}) m | "
+                f"frame {last_frame['data']['frame']} ball ({ball[0]:6.1f}, {ball[1]:6.1f}) m"
+                f"{_describe_live(last_frame, last_players)} | "
                 f"produce->screen p50 {p50:.1f} ms p99 {p99:.1f} ms"
             )
             frames_since = 0

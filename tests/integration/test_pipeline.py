@@ -36,13 +36,29 @@ async def test_frames_and_events_come_out_in_order_with_seq(
     redis_conn: aioredis.Redis,
     match_id: str,
 ) -> None:
+    sent: list[int] = []
     async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
         for n in range(60):
-            await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
+            record = frame(match_id, n, ts=time.time_ns() // 1_000_000)
+            sent.append(record.ts)
+            await producer.send(record)
             if n % 6 == 0:
                 await producer.send(pass_event(match_id, n // 6))
         await producer.flush()
-        await out.until({"frame": 60, "event": 10}, timeout_s=30, worker=worker)
+        # Stats come with the first frame and then each frame at least 500 ms of match time later.
+        due = [sent[0]]
+        for ts in sent:
+            if ts - due[-1] >= 500:
+                due.append(ts)
+        expected = {"frame": 60, "event": 10, "player_stats": len(due), "team_stats": len(due)}
+        await out.until(expected, timeout_s=30, worker=worker)
+        await out.drain(seconds=0.5)
+    assert {k: len(out.by_kind[k]) for k in expected} == expected
+    for kind in ("player_stats", "team_stats"):
+        assert [p["event_ts"] for p in out.by_kind[kind]] == due
+        assert [p["seq"] for p in out.by_kind[kind]] == list(range(1, len(due) + 1))
+    players = out.by_kind["player_stats"][-1]["data"]["players"]
+    assert {p["id"] for p in players} == {"h1", "a9"}  # the ball is not a player
 
     frames, events = out.by_kind["frame"], out.by_kind["event"]
     assert [p["seq"] for p in frames] == list(range(1, 61))
@@ -78,6 +94,8 @@ async def test_a_late_joiner_gets_the_latest_state_then_follows_without_duplicat
 
     async def follow() -> None:
         async for item in feed.follow(idle_timeout_s=5):
+            if item.payload["kind"] != "frame":  # stats come along too; this test follows frames
+                continue
             seen.append((item.payload["seq"], item.status, item.from_snapshot))
             if item.payload["seq"] == 8:
                 return
@@ -127,23 +145,29 @@ async def test_malformed_messages_go_to_the_dead_letter_topic_and_good_ones_stil
     match_id: str,
 ) -> None:
     key = match_id.encode()
-    off_pitch = encode(frame(match_id, 2)).replace(b'"x":-50.0', b'"x":-90.0')
+    now = time.time_ns() // 1_000_000
+    beyond_fence = encode(frame(match_id, 2, ts=now)).replace(b'"x":-50.0', b'"x":-300.0')
+    # A keeper 90 m out is a tracking glitch, not a bad message: left out, the frame still used.
+    off_pitch = encode(frame(match_id, 5, ts=now)).replace(b'"x":-50.0', b'"x":-90.0')
     bad: list[tuple[bytes, bytes, str]] = [
         (key, b"{this is not json " + key, "not_json"),
-        (key, off_pitch, "invalid"),
+        (key, beyond_fence, "invalid"),
         (b"some-other-match", encode(frame(match_id, 3)), "key_mismatch"),
     ]
     async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
-        await producer.send(frame(match_id, 0, ts=time.time_ns() // 1_000_000))
+        await producer.send(frame(match_id, 0, ts=now))
         for k, value, _ in bad:
             await producer.send_raw(settings.topic_tracking, k, value)
+        await producer.send_raw(settings.topic_tracking, key, off_pitch)
         await producer.send_raw(settings.topic_events, key, b'{"match_id": "' + key + b'", "type": 3}')
         for n in range(1, 4):
             await producer.send(frame(match_id, 10 + n, ts=time.time_ns() // 1_000_000))
         await producer.flush()
-        await out.until({"frame": 4}, timeout_s=30, worker=worker)
-    assert [p["data"]["frame"] for p in out.by_kind["frame"]] == [0, 11, 12, 13]
-    assert [p["seq"] for p in out.by_kind["frame"]] == [1, 2, 3, 4]
+        await out.until({"frame": 5}, timeout_s=30, worker=worker)
+    assert [p["data"]["frame"] for p in out.by_kind["frame"]] == [0, 5, 11, 12, 13]
+    assert [p["seq"] for p in out.by_kind["frame"]] == [1, 2, 3, 4, 5]
+    glitched = out.by_kind["frame"][1]["data"]["objects"]
+    assert [o[0] for o in glitched] == ["a9"]  # the keeper 'h1' left out, the player kept
 
     letters = await _dead_letters(settings, mark=match_id.encode(), wanted=4, timeout_s=30)
     by_source = {
@@ -163,7 +187,7 @@ async def test_malformed_messages_go_to_the_dead_letter_topic_and_good_ones_stil
         assert int(headers[DeadLetterHeaders.SOURCE_OFFSET]) >= 0
         assert int(headers[DeadLetterHeaders.SOURCE_PARTITION]) in range(settings.topic_partitions)
     invalid = by_source[(settings.topic_tracking, "invalid")]
-    assert "off the pitch" in dict(invalid.headers)[DeadLetterHeaders.DETAIL].decode()
+    assert "$.objects[1].x" in dict(invalid.headers)[DeadLetterHeaders.DETAIL].decode()
 
 
 @pytest.mark.parametrize("tracking_hz", [1.0])
@@ -193,6 +217,18 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
     assert [p["seq"] for p in out.by_kind["frame"]] == list(range(1, expected_frames + 1))
     shots = [p for p in out.by_kind["event"] if p["data"]["type"] == "shot"]
     assert len(shots) == sum(e["type"]["name"] == "Shot" for e in events)
+    # Every shot's context came too: from its own (real) freeze frame, never the simulated tracking.
+    await out.until({"shot_context": len(shots)}, timeout_s=30, worker=worker)
+    contexts = out.by_kind["shot_context"]
+    assert [c["data"]["event_id"] for c in contexts] == [p["data"]["event_id"] for p in shots]
+    with_freeze = {e["id"] for e in events if e["type"]["name"] == "Shot" and e["shot"].get("freeze_frame")}
+    for c in contexts:
+        if c["data"]["event_id"] in with_freeze:
+            assert c["data"]["source"] == "freeze_frame" and not c["simulated"]
+        else:  # at 1 Hz the simulated frame nearest the shot may be beyond the 500 ms limit
+            assert c["data"]["source"] in ("tracking", "location_only")
+            assert c["simulated"] == (c["data"]["source"] == "tracking")
+        assert c["data"]["features"]["distance_m"] > 0.0
     assert all(p["simulated"] for p in out.by_kind["frame"])
     assert not any(p["simulated"] for p in out.by_kind["event"])
 

@@ -70,7 +70,6 @@ def _with_object(**obj: object) -> bytes:
 @pytest.mark.parametrize(
     ("raw", "names"),
     [
-        (_with_object(x=70.0, y=0.0), "off the pitch"),  # beyond the soccer fence, inside the generic one
         (_with_object(x=0.0, y=300.0), "$.objects[3].y"),
         (_with_object(x="1", y=0.0), "$.objects[3].x"),
         (_with_object(x=0.0, y=0.0, role="umpire"), "$.objects[3].role"),

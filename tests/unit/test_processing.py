@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from stream.contracts import Output
 from stream.processing import Admit, InputLedger, MatchProcessor, ProcessingStats, Received
 from tests.factories import frame, pass_event
 
 AT = Received(produced_ts=10, ingest_ts=12)
 
 
+def framed(outputs: list[Output]) -> Output | None:
+    """The ``frame`` output among a frame's outputs (stats come along every 0.5 s of match time)."""
+    found = [o for o in outputs if o.kind == "frame"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
 def test_frames_get_increasing_seq_per_match_and_kind() -> None:
     proc = MatchProcessor({}, {})
-    outs = [proc.on_frame(frame("m1", n), AT) for n in range(3)]
-    other = proc.on_frame(frame("m2", 0), AT)
+    outs = [framed(proc.on_frame(frame("m1", n), AT)) for n in range(3)]
+    other = framed(proc.on_frame(frame("m2", 0), AT))
     events = proc.on_event(pass_event("m1", 0), AT) + proc.on_event(pass_event("m1", 1), AT)
     assert [o.seq for o in outs if o] == [1, 2, 3]
     assert other is not None and other.seq == 1
@@ -22,7 +30,7 @@ def test_frames_get_increasing_seq_per_match_and_kind() -> None:
 
 def test_output_carries_times_and_positions() -> None:
     proc = MatchProcessor({}, {})
-    out = proc.on_frame(frame("m1", 2, simulated=True), AT)
+    out = framed(proc.on_frame(frame("m1", 2, simulated=True), AT))
     assert out is not None
     assert (out.event_ts, out.produced_ts, out.ingest_ts) == (frame("m1", 2).ts, 10, 12)
     assert out.simulated is True
@@ -32,10 +40,10 @@ def test_output_carries_times_and_positions() -> None:
 
 def test_repeated_and_out_of_order_frames_are_dropped_and_counted() -> None:
     proc = MatchProcessor({}, {})
-    assert proc.on_frame(frame("m1", 5), AT) is not None
-    assert proc.on_frame(frame("m1", 5), AT) is None  # repeat
-    assert proc.on_frame(frame("m1", 4), AT) is None  # behind
-    after = proc.on_frame(frame("m1", 6), AT)
+    assert framed(proc.on_frame(frame("m1", 5), AT)) is not None
+    assert framed(proc.on_frame(frame("m1", 5), AT)) is None  # repeat
+    assert framed(proc.on_frame(frame("m1", 4), AT)) is None  # behind
+    after = framed(proc.on_frame(frame("m1", 6), AT))
     assert after is not None and after.seq == 2
     assert proc.stats.stale_frames == 2
     latest = proc.latest_frame("m1")
@@ -44,28 +52,40 @@ def test_repeated_and_out_of_order_frames_are_dropped_and_counted() -> None:
 
 def test_a_replayed_match_with_later_times_is_accepted() -> None:
     proc = MatchProcessor({}, {})
-    assert proc.on_frame(frame("m1", 100), AT) is not None
-    assert proc.on_frame(frame("m1", 0, ts=1_800_000_000_000), AT) is not None
+    assert framed(proc.on_frame(frame("m1", 100), AT)) is not None
+    assert framed(proc.on_frame(frame("m1", 0, ts=1_800_000_000_000), AT)) is not None
 
 
 def test_a_newer_session_supersedes_even_with_earlier_event_times() -> None:
     # A fast replay's clock runs ahead of the wall clock: its successor starts "earlier".
     proc = MatchProcessor({}, {})
-    assert proc.on_frame(frame("m1", 500, ts=1_700_000_900_000, session=1_700_000_000_000), AT) is not None
-    newer = proc.on_frame(frame("m1", 0, ts=1_700_000_060_000, session=1_700_000_060_000), AT)
+    assert (
+        framed(proc.on_frame(frame("m1", 500, ts=1_700_000_900_000, session=1_700_000_000_000), AT))
+        is not None
+    )
+    newer = framed(proc.on_frame(frame("m1", 0, ts=1_700_000_060_000, session=1_700_000_060_000), AT))
     assert newer is not None and newer.data["frame"] == 0
     # A late frame of the old run is now stale.
-    assert proc.on_frame(frame("m1", 501, ts=1_700_000_900_040, session=1_700_000_000_000), AT) is None
+    assert (
+        framed(proc.on_frame(frame("m1", 501, ts=1_700_000_900_040, session=1_700_000_000_000), AT)) is None
+    )
 
 
 def test_state_survives_in_the_mappings_it_is_given() -> None:
     latest: dict[str, dict[str, Any]] = {}
     seqs: dict[str, int] = {}
-    MatchProcessor(latest, seqs).on_frame(frame("m1", 0), AT)
-    # A new processor over the same state (a worker taking over the partition) continues the seq.
-    out = MatchProcessor(latest, seqs).on_frame(frame("m1", 1), AT)
+    checkpoints: dict[str, dict[str, Any]] = {}
+    first = MatchProcessor(latest, seqs, checkpoints)
+    first.on_frame(frame("m1", 0), AT)
+    # A new processor over the same state (a worker taking over the partition) continues the seq,
+    # and the live features from the last checkpoint (written with the first stats).
+    second = MatchProcessor(latest, seqs, checkpoints)
+    out = framed(second.on_frame(frame("m1", 1), AT))
     assert out is not None and out.seq == 2
-    assert seqs == {"m1:frame": 2}
+    assert seqs == {"m1:frame": 2, "m1:player_stats": 1, "m1:team_stats": 1}
+    before, after = first.live("m1"), second.live("m1")
+    assert before is not None and after is not None
+    assert after.ids == before.ids == ["h1", "a9"]
 
 
 def _admit_all(ledger: InputLedger, offsets: list[int]) -> list[tuple[Admit, int]]:
@@ -118,3 +138,14 @@ def test_a_rewind_that_cannot_be_done_is_reported_not_stalled() -> None:
     assert ledger.give_up_rewind("t", 0, 9) == 5
     assert ledger.admit("t", 0, 10) == (Admit.PROCESS, 0)
     assert stats.skipped_offsets == 5
+
+
+def test_a_re_read_that_starts_at_the_early_message_itself_is_accepted_not_waited_for() -> None:
+    # After a restart Faust can skip offset 20, hand over 21, then override the seek back to 20 with
+    # its own seek to the committed 21: the re-read starts at 21 again. Waiting for 20 would stall.
+    stats = ProcessingStats()
+    ledger = InputLedger({"t:0": 19}, stats)
+    assert ledger.admit("t", 0, 21) == (Admit.REWIND, 20)
+    assert ledger.admit("t", 0, 21) == (Admit.PROCESS, 1)
+    assert ledger.admit("t", 0, 22) == (Admit.PROCESS, 0)
+    assert (stats.offset_gaps, stats.skipped_offsets) == (1, 1)

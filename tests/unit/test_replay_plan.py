@@ -234,7 +234,9 @@ def test_later_periods_follow_the_clock_and_direction_rules(events: list[dict[st
         record = got[f"p{k}"]
         assert record.ts == (k - 1) * (length + 1000) + 60_000
         assert record.location is not None
-        assert record.location[0] == pytest.approx(35.0 if k in (1, 3, 5) else -35.0)
+        # x 100 lies between the halfway line (60 -> 0 m) and the box edge (102 -> 36 m).
+        x_m = (100.0 - 60.0) / (102.0 - 60.0) * 36.0
+        assert record.location[0] == pytest.approx(x_m if k in (1, 3, 5) else -x_m, abs=0.005)
     assert Counter(f.period for f in _frames(plan5)) == {k: 61 for k in range(1, 6)}
 
 

@@ -103,9 +103,12 @@ def test_vida_header_lands_near_the_goal_croatia_attacks(
     shot = next(t.record for t in final.events if isinstance(t.record, ShotEvent))
     assert shot.player is not None and shot.player.name == "Domagoj Vida"
     assert shot.team == "Croatia" and shot.period == 1
-    # StatsBomb (112, 49): 8 units from goal = 7 m. France is home and attacks +x in period 1, so
-    # Croatia attacks -x: the header is at x = -45.5 m, on Croatia's right (+y when facing -x).
-    assert shot.location == pytest.approx([-45.5, 7.65])
+    # StatsBomb (112, 49), mapped between the markings around it: x between the penalty spot (108 ->
+    # 41.5 m) and the six-yard line (114 -> 47 m): 41.5 + 4/6 * 5.5 = 45.17 m; y between the post
+    # (44 -> -3.66 m) and the six-yard box edge (50 -> -9.16 m): -3.66 - 5/6 * 5.5 = -8.24 m. France
+    # is home and attacks +x in period 1, so Croatia attacks -x: both turn, to (-45.17, 8.24), on
+    # Croatia's right (+y when facing -x).
+    assert shot.location == pytest.approx([-45.17, 8.24], abs=0.005)
     assert shot.shot.body_part == "Head" and shot.shot.outcome is not None
     ff = shot.shot.freeze_frame
     assert ff is not None
@@ -115,7 +118,7 @@ def test_vida_header_lands_near_the_goal_croatia_attacks(
     # With Croatia as home, the same header is at the +x end.
     flipped = convert_events(events[:800], FINAL, kickoff_ms=KICKOFF, break_ms=BREAK, home_team="Croatia")
     shot2 = next(t.record for t in flipped.events if isinstance(t.record, ShotEvent))
-    assert shot2.location == pytest.approx([45.5, -7.65])
+    assert shot2.location == pytest.approx([45.17, -8.24], abs=0.005)
 
 
 def test_bad_ids_and_clocks_are_refused_by_name(events: list[dict[str, Any]]) -> None:

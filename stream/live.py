@@ -1,0 +1,250 @@
+"""Live features of one match: player slots, kinematic state, the frame history shots look up, and
+the payloads of the ``player_stats`` and ``team_stats`` outputs.
+
+A *slot* is a player id, numbered in order of first appearance and kept for the match, so the
+kinematic arrays of :mod:`features.kinematics` line up frame after frame. Officials are not players
+here; an object off the pitch (beyond the run-off, a tracking glitch) is left out of the frame's
+features and counted; a frame without a ball has no ball carrier and is counted. State survives a
+worker restart through a checkpoint written to a Faust table with a stats output at most every
+``PITCHSIDE_CHECKPOINT_INTERVAL_S`` (5 s of match time by default): after a crash, up to that much
+motion is missing from the distances, the price of not writing a changelog record every frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from features.coordinates import as_complex
+from features.frame import FrameFeatures, frame_features
+from features.kinematics import KinematicState, grow_state, new_state
+from features.spatial import BallCarrier, TeamShape, lines_label
+
+from .contracts import TrackingFrame, on_pitch
+from .frame_history import FrameHistory, Snapshot
+
+__all__ = ["MatchLive"]
+
+_SIDES = ("home", "away")
+_NO_BALL = np.array([np.nan, np.nan])
+
+
+def num(value: float, digits: int = 2) -> float | None:
+    """A float for a JSON payload: rounded, ``None`` for NaN or infinity."""
+    return round(value, digits) if math.isfinite(value) else None
+
+
+class MatchLive:
+    """Everything the worker keeps in memory about one match's tracking (one feed session)."""
+
+    def __init__(self, match_id: str, session: int, roster_max: int, history_ms: int) -> None:
+        self.match_id = match_id
+        self.session = session
+        self.roster_max = roster_max
+        self.ids: list[str] = []
+        self.slots: dict[str, int] = {}
+        self.team = np.zeros(0, dtype=np.int64)
+        self.keeper = np.zeros(0, dtype=bool)
+        self.state: KinematicState = new_state(0)
+        self.history = FrameHistory(history_ms)
+        self.last_stats_ts: int | None = None
+        self.last_checkpoint_ts: int | None = None
+        # (session, ts, frame) of the last frame observed: the processor checks it against the table.
+        self.last_order: tuple[int, int, int] | None = None
+        self.period = 1
+
+    # --- one frame ---------------------------------------------------------------------------
+
+    def observe(self, frame: TrackingFrame, counts: Counter[str]) -> tuple[Snapshot, FrameFeatures]:
+        """Advance the match by one (newer) frame; returns the frame as kept and its features."""
+        rows: list[int] = []
+        points: list[tuple[float, float]] = []
+        sides: list[int] = []
+        keepers: list[bool] = []
+        ball = None
+        for obj in frame.objects:
+            if obj.role == "ball":
+                ball = obj
+                continue
+            if obj.team == "officials" or obj.role == "referee" or obj.team == "ball":
+                continue
+            if not on_pitch(frame.sport, obj.x, obj.y):
+                counts["object_off_pitch"] += 1
+                continue
+            slot = self.slots.get(obj.id)
+            if slot is None:
+                if len(self.ids) >= self.roster_max:
+                    counts["roster_full"] += 1
+                    continue
+                slot = self.slots[obj.id] = len(self.ids)
+                self.ids.append(obj.id)
+            rows.append(slot)
+            points.append((obj.x, obj.y))
+            sides.append(obj.team == "away")
+            keepers.append(obj.role == "goalkeeper")
+        n = len(self.ids)
+        if n > len(self.team):
+            self.state = grow_state(self.state, n)
+            self.team = np.concatenate([self.team, np.zeros(n - len(self.team), dtype=np.int64)])
+            self.keeper = np.concatenate([self.keeper, np.zeros(n - len(self.keeper), dtype=bool)])
+        xy = np.full((n, 2), np.nan)
+        present = np.zeros(n, dtype=bool)
+        if rows:
+            xy[rows] = points
+            present[rows] = True
+            self.team[rows] = sides
+            self.keeper[rows] = keepers
+        if ball is None:
+            counts["frame_without_ball"] += 1
+            ball_xy, ball_z = _NO_BALL, 0.0
+        elif not on_pitch(frame.sport, ball.x, ball.y):
+            counts["object_off_pitch"] += 1
+            ball_xy, ball_z = _NO_BALL, 0.0
+        else:
+            ball_xy, ball_z = np.array([ball.x, ball.y]), ball.z or 0.0
+        self.state, features = frame_features(
+            self.state, frame.ts / 1000.0, xy, present, self.team, self.keeper, ball_xy, ball_z
+        )
+        rejected = int(features.motion.rejected.sum())
+        if rejected:
+            counts["position_out_of_order"] += rejected
+        snapshot = Snapshot(
+            frame.ts,
+            tuple(self.ids),
+            xy,
+            present,
+            self.team.copy(),
+            self.keeper.copy(),
+            ball_xy,
+            frame.home_attack,
+            frame.simulated,
+        )
+        self.history.add(snapshot)
+        self.period = frame.period
+        return snapshot, features
+
+    def checkpoint_due(self, ts: int, interval_ms: float) -> bool:
+        """Checked with each stats output: every changelog record costs the worker, so the
+        checkpoint goes out less often than the stats (the first one at once)."""
+        if self.last_checkpoint_ts is not None and ts - self.last_checkpoint_ts < interval_ms:
+            return False
+        self.last_checkpoint_ts = ts
+        return True
+
+    def stats_due(self, ts: int, interval_ms: float) -> bool:
+        if self.last_stats_ts is not None and ts - self.last_stats_ts < interval_ms:
+            return False
+        self.last_stats_ts = ts
+        return True
+
+    # --- payloads ----------------------------------------------------------------------------
+
+    def carrier_payload(self, carrier: BallCarrier) -> dict[str, Any] | None:
+        if carrier.player < 0:
+            return None
+        return {
+            "id": self.ids[carrier.player],
+            "team": _SIDES[int(self.team[carrier.player])],
+            "distance_to_ball_m": num(carrier.distance_to_ball),
+            "opponents_within_5m": carrier.opponents,
+            "nearest_opponent_m": num(carrier.nearest_opponent),
+            "pressure": num(carrier.pressure),
+        }
+
+    @staticmethod
+    def shape_payload(shape: TeamShape) -> dict[str, Any]:
+        return {
+            "players": shape.players,
+            "centroid": [num(shape.centroid_x), num(shape.centroid_y)],
+            "width_m": num(shape.width),
+            "depth_m": num(shape.depth),
+            "spread_m": num(shape.spread),
+        }
+
+    def frame_extra(self, features: FrameFeatures) -> dict[str, Any]:
+        """What the per-frame output adds: the ball carrier and each team's shape."""
+        spatial = features.spatial
+        return {
+            "carrier": self.carrier_payload(spatial.carrier),
+            "shape": {"home": self.shape_payload(spatial.home), "away": self.shape_payload(spatial.away)},
+        }
+
+    def player_stats(self, latest: Snapshot, features: FrameFeatures) -> dict[str, Any]:
+        """Per player: current motion, running totals and separation (units in the key names), as of
+        the ``latest`` frame and its ``features``."""
+        s, motion, sep = self.state, features.motion, features.spatial.separation
+        players = [
+            {
+                "id": pid,
+                "team": _SIDES[int(self.team[i])],
+                "on_pitch": bool(latest.present[i]),
+                "speed_ms": num(float(motion.speed[i])),
+                "accel_ms2": num(float(motion.accel[i])),
+                "direction_deg": num(float(motion.direction[i]), 1),
+                "distance_m": num(float(s.distance[i]), 1),
+                "hi_distance_m": num(float(s.hi_distance[i]), 1),
+                "top_speed_ms": num(float(s.top_speed[i])),
+                "sprints": int(s.sprints[i]),
+                "separation_m": num(float(sep[i])),
+            }
+            for i, pid in enumerate(self.ids)
+        ]
+        return {"period": self.period, "players": players}
+
+    def team_stats(self, latest: Snapshot, features: FrameFeatures) -> dict[str, Any]:
+        """Per team: shape, a lines label, and the players' totals, as of the ``latest`` frame."""
+        spatial = features.spatial
+        out: dict[str, Any] = {"period": self.period, "carrier": self.carrier_payload(spatial.carrier)}
+        for code, (side, shape) in enumerate((("home", spatial.home), ("away", spatial.away))):
+            members = self.team == code
+            outfield = latest.present & members & ~self.keeper
+            sign = latest.home_attack if code == 0 else -latest.home_attack
+            out[side] = {
+                **self.shape_payload(shape),
+                "lines": lines_label(latest.xy[outfield], sign),
+                "distance_m": num(float(self.state.distance[members].sum()), 1),
+                "hi_distance_m": num(float(self.state.hi_distance[members].sum()), 1),
+                "sprints": int(self.state.sprints[members].sum()),
+            }
+        return out
+
+    # --- checkpoint --------------------------------------------------------------------------
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The state as JSON-able data (a Faust table value); NaN becomes ``None``."""
+        state: dict[str, Any] = {}
+        for name, values in zip(KinematicState._fields, self.state, strict=True):
+            if np.iscomplexobj(values):
+                values = np.column_stack([values.real, values.imag])
+            state[name] = [None if v != v else v for v in values.ravel().tolist()]
+        return {
+            "session": self.session,
+            "ids": list(self.ids),
+            "team": self.team.tolist(),
+            "keeper": self.keeper.tolist(),
+            "last_stats_ts": self.last_stats_ts,
+            "last_order": None if self.last_order is None else list(self.last_order),
+            "state": state,
+        }
+
+    @classmethod
+    def restore(cls, match_id: str, data: dict[str, Any], roster_max: int, history_ms: int) -> MatchLive:
+        """A match from its :meth:`checkpoint` (recovered from the table after a restart)."""
+        live = cls(match_id, int(data["session"]), roster_max, history_ms)
+        live.ids = [str(i) for i in data["ids"]]
+        live.slots = {pid: i for i, pid in enumerate(live.ids)}
+        live.team = np.asarray(data["team"], dtype=np.int64)
+        live.keeper = np.asarray(data["keeper"], dtype=bool)
+        live.last_stats_ts = data.get("last_stats_ts")
+        order = data.get("last_order")
+        live.last_order = None if order is None else (int(order[0]), int(order[1]), int(order[2]))
+        fields: list[npt.NDArray[Any]] = []
+        for name in KinematicState._fields:
+            values = np.array([np.nan if v is None else v for v in data["state"][name]], dtype=np.float64)
+            fields.append(as_complex(values).copy() if name in ("pos", "vel") else values)
+        live.state = KinematicState._make(fields)
+        return live

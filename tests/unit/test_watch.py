@@ -1,0 +1,36 @@
+"""What `pitchside watch` and the demo print for the live-feature outputs."""
+
+from __future__ import annotations
+
+from stream.watch import describe_pitch_context, describe_shot_context
+
+
+def test_a_shot_context_line_says_where_the_players_came_from_and_what_it_measured() -> None:
+    payload = {
+        "simulated": True,
+        "data": {
+            "source": "tracking",
+            "features": {
+                "distance_m": 11.04,
+                "angle_deg": 36.8,
+                "defenders_in_triangle": 2.0,
+                "keeper_to_line_m": None,
+            },
+        },
+    }
+    line = describe_shot_context(payload)
+    assert line.startswith("    shot context (SIMULATED tracking):")
+    assert "11.0 m out" in line and "36.8 deg" in line and "2 defender(s)" in line
+    assert "keeper ? off the line" in line  # unknown stays unknown
+
+
+def test_a_pitch_context_line_names_the_runner_the_base_and_the_lead() -> None:
+    payload = {
+        "match_id": "g1",
+        "data": {
+            "runner_id": "682829",
+            "target_base": "2B",
+            "features": {"lead_ft": 12.7, "runner_sprint_speed_fps": None},
+        },
+    }
+    assert describe_pitch_context(payload) == "  g1: runner 682829 -> 2B, lead 12.7 ft, sprint speed ?"
