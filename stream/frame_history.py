@@ -4,8 +4,9 @@ Events and tracking arrive on different topics, so a shot may be read a little b
 frames around it; the join takes the frame nearest the shot's event time, if it lies within the
 staleness limit (``PITCHSIDE_SHOT_FRAME_MAX_AGE_MS``, 500 ms by default: at 10-25 Hz a frame every
 40-100 ms is expected, and half a second is as far as players' positions stay telling for a shot).
-History is kept in memory for ``PITCHSIDE_FRAME_HISTORY_MS`` (3 s); after a worker restart it fills
-again with the next frames, and a shot before that uses its freeze frame.
+History is kept in memory for ``PITCHSIDE_FRAME_HISTORY_MS`` (3 s); after a worker restart or a
+takeover it fills again with the next frames, and until then the match's latest frame from the
+``latest-frame`` table (recovered from its changelog) stands in, subject to the same limit.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from models.players import PlayerReference
 from models.settings import Settings
 
 from .contracts import MatchEvent, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
+from .frame_history import FrameHistory
 from .live import MatchLive, num
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
@@ -206,10 +207,23 @@ class MatchProcessor:
                 )
         return outputs
 
+    def _history(self, match_id: str) -> FrameHistory | None:
+        """The match's recent frames; after a restart (or a takeover) none are in memory yet, so the
+        latest frame from the ``latest-frame`` table stands in (the join checks its age)."""
+        live = self._live.get(match_id)
+        if live is not None and len(live.history):
+            return live.history
+        stored = self.latest_frame(match_id)
+        if stored is None:
+            return None
+        cfg = self.config
+        scratch = MatchLive(match_id, stored.session, cfg.roster_max, cfg.frame_history_ms)
+        scratch.observe(stored, Counter())  # already counted when it first came in
+        return scratch.history
+
     def _shot_context(self, event: ShotEvent, received: Received) -> Output:
-        live = self._live.get(event.match_id)
         max_age = self.config.shot_frame_max_age_ms
-        ctx = shot_context(event, None if live is None else live.history, max_age, self.stats.features)
+        ctx = shot_context(event, self._history(event.match_id), max_age, self.stats.features)
         payload = {
             "event_id": event.event_id,
             "player": None if event.player is None else event.player.id,

@@ -222,6 +222,17 @@ def test_a_shot_is_joined_to_the_tracking_frame_nearest_its_time() -> None:
     assert f["body_part=right_foot"] == 1.0
 
 
+def test_after_a_restart_a_shot_joins_the_latest_frame_from_the_table() -> None:
+    latest: dict[str, dict[str, Any]] = {}
+    run(MatchProcessor(latest, {}), [tracked(n) for n in range(25)])  # last frame at 960 ms
+    restarted = MatchProcessor(latest, {})  # nothing in memory, the table recovered
+    data = context(restarted, shot(T0 + 1000))
+    assert data["source"] == "tracking" and data["frame_age_ms"] == 40
+    assert data["features"]["defenders_in_triangle"] == 1
+    stale = context(restarted, shot(T0 + 2000, location=[30.0, 0.0], attack=1))
+    assert stale["source"] == "location_only"  # 1,040 ms is beyond the 500 ms limit
+
+
 def test_a_shot_beyond_the_staleness_limit_falls_back_to_its_freeze_frame_then_its_location() -> None:
     proc = MatchProcessor({}, {}, config=LiveConfig(shot_frame_max_age_ms=200))
     run(proc, [tracked(n) for n in range(25)])

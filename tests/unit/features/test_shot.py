@@ -560,3 +560,18 @@ def test_real_shot_henry_leeds_arsenal_2004() -> None:
     assert got[G["attackers_in_triangle"]] == 1
     assert got[G["keeper_in_triangle"]] == 0
     assert got[G["keeper_to_goal_m"]] == pytest.approx(math.hypot(52.5 - kx, ky))  # hypot(5.775, 0.8235)
+
+
+def test_a_player_with_no_position_is_not_counted_in_the_triangle() -> None:
+    # NaN compares false both ways: the sign test must not read "no disagreement" as inside.
+    shooter = np.array([40.0, 0.0])
+    players = np.array([[np.nan, np.nan], [45.0, 0.0], [45.0, 20.0]])
+    roles = np.array([DEFENDER, DEFENDER, DEFENDER])
+    g = dict(zip(SHOT_GEOMETRY_NAMES, shot_geometry(shooter, players, roles), strict=True))
+    assert g["defenders_in_triangle"] == 1.0
+    assert g["nearest_defender_m"] == 5.0
+    assert list(in_triangle(players, shooter, np.array([52.5, 3.66]), np.array([52.5, -3.66]))) == [
+        False,
+        True,
+        False,
+    ]
