@@ -82,6 +82,19 @@ class Settings(BaseSettings):
     # --- Data --------------------------------------------------------------------------------
     data_dir: Path = Field(default_factory=default_data_dir)
 
+    # --- Models ------------------------------------------------------------------------------
+    registry_dir: Path = Field(
+        _REPO_ROOT / ".pitchside" / "registry",
+        description="model registry: versions, approvals and the production alias workers poll",
+    )
+    baseline_registry_dir: Path = Field(
+        _REPO_ROOT / "models" / "baseline",
+        description="registry shipped in the repo; copied into registry_dir for names it lacks",
+    )
+    model_poll_s: float = Field(
+        2.0, gt=0, le=3600, description="how often workers check the production alias"
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _host_port(cls, value: str) -> str:

@@ -16,14 +16,18 @@ import faust
 import redis.asyncio as aioredis
 
 from models.players import load_player_reference
+from models.registry import ModelRegistry
 from models.settings import Settings
 
 from .contracts import DeadLetterHeaders, Output
 from .decode import DecodeError, decode_event, decode_frame
-from .processing import Admit, InputLedger, LiveConfig, MatchProcessor, Received
+from .gap_fill import fetch_range
+from .ledger import Admit, InputLedger
+from .processing import LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
+from .xg_serving import XgServer
 
-__all__ = ["WorkerParts", "create_app", "redis_client"]
+__all__ = ["WorkerParts", "create_app", "model_registry", "redis_client"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,13 @@ CHANGELOG_CONFIG = {
     "min.cleanable.dirty.ratio": "0.1",
     "delete.retention.ms": "60000",
 }
+
+
+def model_registry(settings: Settings) -> ModelRegistry:
+    """The registry, holding at least the baseline shipped with the repo (copied in on first use)."""
+    registry = ModelRegistry(settings.registry_dir)
+    registry.seed_from(settings.baseline_registry_dir)
+    return registry
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -109,8 +120,12 @@ def create_app(
         len(reference.sprint_speed_fps),
         len(reference.pop_time_s),
     )
+    xg = XgServer(model_registry(settings))
+    xg.refresh_now()  # serve from the first shot; later versions come through the timer below
+    if xg.model is None:
+        log.warning("no production xG model in %s: shots get context but no xG", settings.registry_dir)
     processor = MatchProcessor(
-        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference
+        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference, xg
     )
     ledger = InputLedger(input_offsets, processor.stats)
     if publisher_factory is not None:
@@ -154,56 +169,77 @@ def create_app(
         event = decode_event(value, key, max_bytes)
         return processor.on_event(event, received)
 
-    async def rewind(message: Any, offset: int) -> bool:
+    async def process(
+        message: Any, produced_ms: int, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
+    ) -> None:
+        """One admitted message (a Faust message, or a record read to fill a gap)."""
+        received = Received(produced_ts=produced_ms, ingest_ts=now_ms())
+        try:
+            outputs = handle(message.value, message.key, received)
+        except DecodeError as err:
+            await dead_letter(message, err.reason, err.detail)
+            return
+        except Exception as err:  # a bug must cost one message, never the agent
+            log.exception("processing failed at %s[%s]@%s", message.topic, message.partition, message.offset)
+            await dead_letter(message, "processing_error", repr(err))
+            return
+        for output in outputs:
+            await publisher.publish(output)
+
+    async def fill(
+        message: Any, first: int, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
+    ) -> None:
+        """Process the offsets ``first .. message.offset - 1`` nobody processed, read from Kafka."""
         log.warning(
-            "%s[%s]@%s arrived before offset %s was processed; seeking back",
+            "%s[%s]@%s arrived before offsets %s.. were processed; reading them first",
             message.topic,
             message.partition,
             message.offset,
-            offset,
+            first,
         )
         try:
-            await app.consumer.seek(message.tp, offset)
-        except Exception:  # e.g. the partition is being revoked: report the gap rather than stall
-            log.exception("seek of %s[%s] to %s failed", message.topic, message.partition, offset)
-            return False
-        return True
+            records = await fetch_range(
+                settings.kafka_bootstrap, message.topic, message.partition, first, message.offset
+            )
+        except Exception:  # the broker is away: report the gap rather than stall the partition
+            log.exception(
+                "could not read %s[%s] %s..%s", message.topic, message.partition, first, message.offset
+            )
+            records = []
+        for record in records:
+            action, _ = ledger.admit(record.topic, record.partition, record.offset)
+            if action is Admit.FILL:  # the log starts after the first missing offset
+                report_gap(ledger.accept_gap(record.topic, record.partition, record.offset), record)
+                action, _ = ledger.admit(record.topic, record.partition, record.offset)
+            if action is Admit.PROCESS:
+                await process(record, record.timestamp or 0, handle)  # aiokafka: epoch ms
+        report_gap(ledger.accept_gap(message.topic, message.partition, message.offset), message)
+
+    def report_gap(missing: int, message: Any) -> None:
+        if missing:
+            log.error(
+                "%d message(s) before %s[%s]@%s were never processed",
+                missing,
+                message.topic,
+                message.partition,
+                message.offset,
+            )
 
     async def consume(
         stream: Any, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
     ) -> None:
         async for event in stream.events():
             message = event.message
-            action, number = ledger.admit(message.topic, message.partition, message.offset)
-            if action is Admit.REPLAYED or action is Admit.STALE:
+            action, first = ledger.admit(message.topic, message.partition, message.offset)
+            if action is Admit.REPLAYED:
                 continue
-            if action is Admit.REWIND:
-                if await rewind(message, number):
+            if action is Admit.FILL:
+                await fill(message, first, handle)
+                action, _ = ledger.admit(message.topic, message.partition, message.offset)
+                if action is not Admit.PROCESS:  # cannot happen after accept_gap; never process twice
                     continue
-                number = ledger.give_up_rewind(message.topic, message.partition, message.offset)
-            if number:
-                log.error(
-                    "%d message(s) before %s[%s]@%s were never processed",
-                    number,
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                )
             # Faust gives the Kafka record timestamp in seconds (producer create time by default).
-            received = Received(produced_ts=int((message.timestamp or 0) * 1000), ingest_ts=now_ms())
-            try:
-                outputs = handle(message.value, message.key, received)
-            except DecodeError as err:
-                await dead_letter(message, err.reason, err.detail)
-                continue
-            except Exception as err:  # a bug must cost one message, never the agent
-                log.exception(
-                    "processing failed at %s[%s]@%s", message.topic, message.partition, message.offset
-                )
-                await dead_letter(message, "processing_error", repr(err))
-                continue
-            for output in outputs:
-                await publisher.publish(output)
+            await process(message, int((message.timestamp or 0) * 1000), handle)
 
     @app.agent(tracking, name="tracking")
     async def tracking_agent(stream: Any) -> None:
@@ -217,6 +253,11 @@ def create_app(
         await publisher.run()
 
     app.task(deliver)
+
+    async def follow_production_model() -> None:
+        await xg.refresh()
+
+    app.timer(interval=settings.model_poll_s)(follow_production_model)
 
     return WorkerParts(
         app,

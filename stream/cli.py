@@ -23,6 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models.errors import PitchsideError
 from models.settings import Settings
+from training.cli import evaluate_command, train
+from training.models_cli import models
 
 __all__ = ["main"]
 
@@ -297,6 +299,12 @@ def demo(
     click.echo("summary: " + json.dumps(result))
     if not stop_stack:
         click.echo("the stack is still up: `pitchside stack down` stops it")
+
+
+# The analysts' commands live in training/ (this entry point is the one place both sides meet).
+models.add_command(evaluate_command)
+cli.add_command(train)
+cli.add_command(models)
 
 
 def main() -> None:

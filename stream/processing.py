@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, NamedTuple
 
 import msgspec
@@ -19,13 +18,14 @@ from features.shot import SHOT_FEATURE_NAMES
 from models.players import PlayerReference
 from models.settings import Settings
 
-from .contracts import MatchEvent, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
+from .contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
 from .frame_history import FrameHistory
 from .live import MatchLive, num
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
+from .xg_serving import XgServer
 
-__all__ = ["Admit", "InputLedger", "LiveConfig", "MatchProcessor", "ProcessingStats", "Received"]
+__all__ = ["LiveConfig", "MatchProcessor", "ProcessingStats", "Received"]
 
 # Matches whose live state stays in memory at once; the least recently seen is dropped first (its
 # checkpoint in the table brings it back if it returns).
@@ -96,12 +96,14 @@ class MatchProcessor:
         checkpoints: MutableMapping[str, dict[str, Any]] | None = None,
         config: LiveConfig | None = None,
         reference: PlayerReference | None = None,
+        xg: XgServer | None = None,
     ) -> None:
         self._latest = latest_frames
         self._seqs = seqs
         self._checkpoints: MutableMapping[str, dict[str, Any]] = {} if checkpoints is None else checkpoints
         self.config = config or LiveConfig()
         self.reference = reference or PlayerReference()
+        self.xg = xg
         self._live: OrderedDict[str, MatchLive] = OrderedDict()
         self.stats = ProcessingStats()
 
@@ -188,7 +190,10 @@ class MatchProcessor:
         data.pop("match_id", None)
         outputs = [self._output(event.match_id, "event", event.ts, received, data, event.simulated)]
         if isinstance(event, ShotEvent):
-            outputs.append(self._shot_context(event, received))
+            context, features = self._shot_context(event, received)
+            outputs.append(context)
+            if self.xg is not None and self.xg.model is not None:
+                outputs.append(self._xg(event, received, features, context.data["source"]))
         elif isinstance(event, PitchEvent):
             pitch = live_pitch_context(event, self.reference, self.stats.features)
             if pitch is not None:
@@ -221,7 +226,30 @@ class MatchProcessor:
         scratch.observe(stored, Counter())  # already counted when it first came in
         return scratch.history
 
-    def _shot_context(self, event: ShotEvent, received: Received) -> Output:
+    def _xg(self, event: ShotEvent, received: Received, features: Any, source: str) -> Output:
+        """Score one shot with the version serving now; the output names it."""
+        model = self.xg.model if self.xg is not None else None
+        if model is None:  # checked by the caller; keeps the type checker honest
+            raise RuntimeError("no xG model")
+        penalty = event.shot.shot_type == "Penalty" or event.period == 5
+        scored = model.score(features, penalty=penalty)
+        self.stats.features[f"xg_{scored.method}"] += 1
+        payload = {
+            "event_id": event.event_id,
+            "player": None if event.player is None else event.player.id,
+            "team": event.team,
+            "xg": round(scored.probability, 4),
+            "method": scored.method,
+            "explanation": scored.top,
+            "contributions": {k: round(v, 4) for k, v in scored.contributions.items()},
+            "bias": round(scored.bias, 4),
+            "context_source": source,
+            "provider_xg": event.shot.provider_xg,
+        }
+        ref = ModelRef(name=model.name, version=model.version)
+        return self._output(event.match_id, "xg", event.ts, received, payload, event.simulated, ref)
+
+    def _shot_context(self, event: ShotEvent, received: Received) -> tuple[Output, Any]:
         max_age = self.config.shot_frame_max_age_ms
         ctx = shot_context(event, self._history(event.match_id), max_age, self.stats.features)
         payload = {
@@ -235,7 +263,9 @@ class MatchProcessor:
             "features": _named(SHOT_FEATURE_NAMES, ctx.features),
         }
         simulated = event.simulated or ctx.simulated
-        return self._output(event.match_id, "shot_context", event.ts, received, payload, simulated)
+        return self._output(
+            event.match_id, "shot_context", event.ts, received, payload, simulated
+        ), ctx.features
 
     def _output(
         self,
@@ -245,6 +275,7 @@ class MatchProcessor:
         received: Received,
         data: dict[str, Any],
         simulated: bool,
+        model: ModelRef | None = None,
     ) -> Output:
         self.stats.outputs += 1
         return Output(
@@ -256,77 +287,9 @@ class MatchProcessor:
             ingest_ts=received.ingest_ts,
             data=data,
             simulated=simulated,
+            model=model,
         )
 
 
 def _named(names: tuple[str, ...], values: Any) -> dict[str, float | None]:
     return {name: num(float(v), 4) for name, v in zip(names, values, strict=True)}
-
-
-class Admit(Enum):
-    """What to do with an input message, given the offsets already processed on its partition."""
-
-    PROCESS = "process"
-    REPLAYED = "replayed"  # processed before: skip
-    REWIND = "rewind"  # arrived ahead of unprocessed offsets: seek back, skip it for now
-    STALE = "stale"  # more of the same early batch while rewinding: skip, it comes again
-
-
-class InputLedger:
-    """The last input offset processed per topic partition, kept in a table so it moves with the
-    partition through rebalances and restarts.
-
-    Faust (0.15, with aiokafka 0.14) delivers at least once and, right after a rebalance, can hand
-    an agent messages from a batch fetched before the rewind, ahead of offsets it never processed;
-    its own read-offset check would then drop the re-fetched ones. The ledger makes both harmless:
-    offsets processed before are skipped, and a message that jumps ahead asks for a rewind to the
-    first unprocessed offset, so every message is processed once and in order. If the re-read
-    starts above that offset (the log no longer holds it), the gap is accepted and reported.
-    """
-
-    def __init__(self, offsets: MutableMapping[str, int], stats: ProcessingStats) -> None:
-        self._offsets = offsets
-        self._stats = stats
-        self._rewinding: dict[str, int] = {}
-        self._previous: dict[str, int] = {}
-
-    def admit(self, topic: str, partition: int, offset: int) -> tuple[Admit, int]:
-        """Decide on one message. Returns the action and a number: the offset to seek to for
-        ``REWIND``, the count of offsets never processed before this one for ``PROCESS``."""
-        key = f"{topic}:{partition}"
-        last = self._offsets.get(key)
-        previous = self._previous.get(key)
-        self._previous[key] = offset
-        if last is not None and offset <= last:
-            self._stats.replayed += 1
-            return Admit.REPLAYED, 0
-        if last is None or offset == last + 1:
-            self._rewinding.pop(key, None)
-            self._offsets[key] = offset
-            return Admit.PROCESS, 0
-        if key not in self._rewinding:
-            self._rewinding[key] = last + 1
-            self._stats.rewinds += 1
-            return Admit.REWIND, last + 1
-        if previous is not None and offset <= previous:
-            # The re-read began here, above the offsets asked for: they are gone from the log, or
-            # Faust dropped them (it can, right after a restart, override the seek with its own).
-            del self._rewinding[key]
-            self._offsets[key] = offset
-            missing = offset - last - 1
-            self._stats.offset_gaps += 1
-            self._stats.skipped_offsets += missing
-            return Admit.PROCESS, missing
-        return Admit.STALE, 0
-
-    def give_up_rewind(self, topic: str, partition: int, offset: int) -> int:
-        """The rewind could not be done: process ``offset`` and report what lies before it."""
-        key = f"{topic}:{partition}"
-        self._rewinding.pop(key, None)
-        last = self._offsets.get(key, offset - 1)
-        self._offsets[key] = offset
-        missing = max(0, offset - last - 1)
-        if missing:
-            self._stats.offset_gaps += 1
-            self._stats.skipped_offsets += missing
-        return missing

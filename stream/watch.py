@@ -96,6 +96,16 @@ def describe_shot_context(payload: dict[str, Any]) -> str:
     )
 
 
+def describe_xg(payload: dict[str, Any]) -> str:
+    data = payload["data"]
+    model = payload.get("model") or {}
+    versus = data.get("provider_xg")
+    reference = f" (StatsBomb {versus:.2f})" if isinstance(versus, float) else ""
+    why = "; ".join(data.get("explanation") or [])
+    by = f"{model.get('name', '?')} v{model.get('version', '?')}"
+    return f"    xG {data['xg']:.2f}{reference} by {by}: {why}"
+
+
 def describe_pitch_context(payload: dict[str, Any]) -> str:
     data = payload["data"]
     f = data["features"]
@@ -145,6 +155,8 @@ async def watch(
             continue  # shown through the frames' carrier and shape; here only counted
         elif kind == "shot_context":
             out(describe_shot_context(payload))
+        elif kind == "xg":
+            out(describe_xg(payload))
         elif kind == "pitch_context":
             out(describe_pitch_context(payload))
         elif show_events(payload["data"]):

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from models.settings import Settings
+from stream.app import model_registry
 from stream.contracts import DeadLetterHeaders
 from stream.feed import LiveFeed, SeqStatus
 from stream.pacing import send_paced
@@ -218,7 +219,17 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
     shots = [p for p in out.by_kind["event"] if p["data"]["type"] == "shot"]
     assert len(shots) == sum(e["type"]["name"] == "Shot" for e in events)
     # Every shot's context came too: from its own (real) freeze frame, never the simulated tracking.
-    await out.until({"shot_context": len(shots)}, timeout_s=30, worker=worker)
+    await out.until({"shot_context": len(shots), "xg": len(shots)}, timeout_s=30, worker=worker)
+    production = model_registry(settings).production("xg")
+    assert production is not None
+    scored = out.by_kind["xg"]
+    assert [p["data"]["event_id"] for p in scored] == [p["data"]["event_id"] for p in shots]
+    assert {(p["model"]["name"], p["model"]["version"]) for p in scored} == {("xg", production.version)}
+    penalties = {
+        e["id"] for e in events if e["type"]["name"] == "Shot" and e["shot"]["type"]["name"] == "Penalty"
+    }
+    for p in scored:
+        assert p["data"]["method"] == ("penalty_rate" if p["data"]["event_id"] in penalties else "model")
     contexts = out.by_kind["shot_context"]
     assert [c["data"]["event_id"] for c in contexts] == [p["data"]["event_id"] for p in shots]
     with_freeze = {e["id"] for e in events if e["type"]["name"] == "Shot" and e["shot"].get("freeze_frame")}

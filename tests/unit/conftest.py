@@ -3,25 +3,18 @@ the 2018 World Cup final (match 8658) from the shared data directory."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from models.settings import Settings
 from stream.statsbomb import load_events
+from tests.shared_data import shared_path
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    path = Settings().data_dir / "statsbomb"
-    if not (path / "events").is_dir():
-        message = f"StatsBomb data not found at {path} (set PITCHSIDE_DATA_DIR)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)  # CI has ../shared: a missing directory is a broken setup, not a skip
-        pytest.skip(message)
-    return path
+    return shared_path("statsbomb", "events").parent
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from stream.contracts import Output
-from stream.processing import Admit, InputLedger, MatchProcessor, ProcessingStats, Received
+from stream.ledger import Admit, InputLedger
+from stream.processing import MatchProcessor, ProcessingStats, Received
 from tests.factories import frame, pass_event
 
 AT = Received(produced_ts=10, ingest_ts=12)
@@ -105,47 +106,33 @@ def test_the_ledger_skips_offsets_already_processed_after_a_rewind() -> None:
     assert InputLedger(offsets, ProcessingStats()).admit("t", 0, 5)[0] is Admit.REPLAYED
 
 
-def test_messages_ahead_of_unprocessed_offsets_make_the_worker_rewind_and_nothing_is_lost() -> None:
+def test_a_message_ahead_of_unprocessed_offsets_asks_for_them_first_and_nothing_is_lost() -> None:
     stats = ProcessingStats()
     ledger = InputLedger({}, stats)
     _admit_all(ledger, [168, 169, 170])
-    # After a rebalance an early batch hands over 177.. while 171..176 were never processed.
-    assert ledger.admit("t", 0, 177) == (Admit.REWIND, 171)
-    assert [a for a, _ in _admit_all(ledger, [178, 179])] == [Admit.STALE, Admit.STALE]
-    # The seek takes effect: 171.. arrive in order, then 177.. again.
-    got = _admit_all(ledger, list(range(171, 181)))
-    assert got == [(Admit.PROCESS, 0)] * 10
+    # After a rebalance an early batch hands over 177 while 171..176 were never processed.
+    assert ledger.admit("t", 0, 177) == (Admit.FILL, 171)
+    # The worker reads 171..176 itself and feeds them in order, then 177 again.
+    assert _admit_all(ledger, list(range(171, 178))) == [(Admit.PROCESS, 0)] * 7
+    # Faust later delivers 178.. and perhaps 171.. again: the new ones pass, the old ones are skipped.
+    assert [a for a, _ in _admit_all(ledger, [178, 171, 176, 179])] == [
+        Admit.PROCESS,
+        Admit.REPLAYED,
+        Admit.REPLAYED,
+        Admit.PROCESS,
+    ]
     assert (stats.rewinds, stats.offset_gaps, stats.skipped_offsets) == (1, 0, 0)
 
 
-def test_a_rewind_to_offsets_no_longer_in_the_log_accepts_and_reports_the_gap() -> None:
+def test_offsets_that_cannot_be_read_are_reported_and_the_partition_moves_on() -> None:
     stats = ProcessingStats()
     ledger = InputLedger({}, stats)
     _admit_all(ledger, [10])
-    assert ledger.admit("t", 0, 20) == (Admit.REWIND, 11)
-    assert ledger.admit("t", 0, 21)[0] is Admit.STALE
-    # The re-read starts at 15 (11..14 were deleted by retention): processed, 4 reported missing.
-    assert ledger.admit("t", 0, 15) == (Admit.PROCESS, 4)
-    assert ledger.admit("t", 0, 16) == (Admit.PROCESS, 0)
+    assert ledger.admit("t", 0, 20) == (Admit.FILL, 11)
+    # Only 15.. are still in the log (retention deleted 11..14): those are read and processed.
+    assert _admit_all(ledger, [15]) == [(Admit.FILL, 11)]  # 15 alone would still leave a hole
+    assert ledger.accept_gap("t", 0, 15) == 4
+    assert _admit_all(ledger, [15, 16, 17, 18, 19, 20]) == [(Admit.PROCESS, 0)] * 6
     assert (stats.offset_gaps, stats.skipped_offsets) == (1, 4)
-
-
-def test_a_rewind_that_cannot_be_done_is_reported_not_stalled() -> None:
-    stats = ProcessingStats()
-    ledger = InputLedger({}, stats)
-    _admit_all(ledger, [3])
-    assert ledger.admit("t", 0, 9)[0] is Admit.REWIND
-    assert ledger.give_up_rewind("t", 0, 9) == 5
-    assert ledger.admit("t", 0, 10) == (Admit.PROCESS, 0)
-    assert stats.skipped_offsets == 5
-
-
-def test_a_re_read_that_starts_at_the_early_message_itself_is_accepted_not_waited_for() -> None:
-    # After a restart Faust can skip offset 20, hand over 21, then override the seek back to 20 with
-    # its own seek to the committed 21: the re-read starts at 21 again. Waiting for 20 would stall.
-    stats = ProcessingStats()
-    ledger = InputLedger({"t:0": 19}, stats)
-    assert ledger.admit("t", 0, 21) == (Admit.REWIND, 20)
-    assert ledger.admit("t", 0, 21) == (Admit.PROCESS, 1)
-    assert ledger.admit("t", 0, 22) == (Admit.PROCESS, 0)
-    assert (stats.offset_gaps, stats.skipped_offsets) == (1, 1)
+    assert ledger.accept_gap("t", 0, 21) == 0  # nothing missing: nothing reported
+    assert stats.offset_gaps == 1

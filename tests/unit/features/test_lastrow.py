@@ -8,7 +8,6 @@ absent players NaN.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,7 +17,7 @@ import pytest
 
 from features.coordinates import lastrow_to_pitch
 from features.kinematics import KinematicState, kinematics_track, new_state
-from models.settings import Settings
+from tests.shared_data import shared_path
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -41,13 +40,7 @@ class Folded(NamedTuple):
 
 
 def _lastrow_dir() -> Path:
-    path = Settings().data_dir / "tracking" / "last-row"
-    if not path.is_dir():
-        message = f"Last Row tracking not found at {path}: set PITCHSIDE_DATA_DIR to the shared data folder"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return shared_path("tracking", "last-row")
 
 
 def _load(path: Path) -> Play:

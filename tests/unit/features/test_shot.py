@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from features.shot import (
     shot_features,
     shot_geometry,
 )
-from models.settings import Settings
+from tests.shared_data import shared_path
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -385,13 +384,7 @@ def test_shot_features_concatenates_in_name_order() -> None:
 
 
 def _shots_dir() -> Path:
-    path = Settings().data_dir / "statsbomb" / "shots"
-    if not path.is_dir():
-        message = f"StatsBomb shots not found at {path}: set PITCHSIDE_DATA_DIR to the shared data folder"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return shared_path("statsbomb", "shots")
 
 
 def _load_shot(file: str, event_id: str) -> dict[str, Any]:

@@ -1,0 +1,127 @@
+"""The xG model at run time: one shot's features in, the probability and its explanation out.
+
+Explanations are XGBoost's SHAP values (``pred_contribs``): per feature, how much it moved this
+shot's log-odds away from the average shot; they and the bias add up to the log-odds exactly. The
+top contributors are also written in plain words ("distance 24 m: -0.41"). Penalties are not scored
+by the booster: they get the model's fixed penalty rate (see the training report).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import xgboost as xgb
+
+from .errors import PitchsideError
+
+__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature"]
+
+FloatArray = npt.NDArray[np.float64]
+TOP_CONTRIBUTORS = 3
+
+
+class ModelLoadError(PitchsideError):
+    """An artifact cannot serve: unreadable, or built for other features."""
+
+
+@dataclass(frozen=True, slots=True)
+class XgPrediction:
+    probability: float
+    contributions: dict[str, float]  # log-odds, per feature; they add up with ``bias``
+    bias: float
+    top: list[str]
+    method: str  # "model" or "penalty_rate"
+
+
+_PLAIN: dict[str, tuple[str, str]] = {
+    "distance_m": ("distance", "{:.0f} m"),
+    "angle_deg": ("goal angle", "{:.0f} deg"),
+    "offcentre_deg": ("angle off centre", "{:.0f} deg"),
+    "defenders_in_triangle": ("defenders in the way", "{:.0f}"),
+    "attackers_in_triangle": ("teammates in the way", "{:.0f}"),
+    "keeper_in_triangle": ("keeper in the way", "{:.0f}"),
+    "keeper_to_goal_m": ("keeper from goal centre", "{:.1f} m"),
+    "keeper_to_line_m": ("keeper off the shot line", "{:.1f} m"),
+    "nearest_defender_m": ("nearest defender", "{:.1f} m"),
+    "defenders_within_3m": ("defenders within 3 m", "{:.0f}"),
+}
+
+
+def describe_feature(name: str, value: float) -> str:
+    """A feature and its value in words: ``distance 24 m``, ``header``, ``not under pressure``."""
+    if math.isnan(value):
+        return f"{_PLAIN.get(name, (name, ''))[0]} unknown"
+    if name in _PLAIN:
+        label, fmt = _PLAIN[name]
+        return f"{label} {fmt.format(value)}"
+    # One-hot groups ("body_part=head") and flags ("under_pressure") read as what is or is not so.
+    words = name.partition("=")[2] or name
+    words = words.replace("_", " ")
+    return words if value >= 0.5 else f"not {words}"
+
+
+class XgModel:
+    """One registered xG version held in memory."""
+
+    def __init__(
+        self, booster: xgb.Booster, feature_names: Sequence[str], name: str, version: int, penalty_rate: float
+    ) -> None:
+        self.booster = booster
+        self.feature_names = tuple(feature_names)
+        self.name = name
+        self.version = version
+        self.penalty_rate = penalty_rate
+
+    @classmethod
+    def from_artifact(
+        cls,
+        artifact: bytes,
+        feature_names: Sequence[str],
+        expected_features: Sequence[str],
+        name: str,
+        version: int,
+        penalty_rate: float,
+    ) -> XgModel:
+        """Load a UBJ/JSON artifact (its checksum already verified by the registry) and refuse one
+        built for features other than the ones this code computes."""
+        if list(feature_names) != list(expected_features):
+            missing = sorted(set(expected_features) - set(feature_names))
+            extra = sorted(set(feature_names) - set(expected_features))
+            raise ModelLoadError(
+                f"{name} v{version} expects other features (missing {missing[:5]}, extra {extra[:5]}, "
+                "or another order): retrain it with this code"
+            )
+        booster = xgb.Booster()
+        try:
+            booster.load_model(bytearray(artifact))
+        except xgb.core.XGBoostError as exc:
+            raise ModelLoadError(f"{name} v{version}: not a readable XGBoost model ({exc})") from None
+        if booster.num_features() != len(expected_features):
+            raise ModelLoadError(
+                f"{name} v{version}: the booster takes {booster.num_features()} features, "
+                f"not {len(expected_features)}"
+            )
+        booster.set_param({"nthread": 1})  # one shot at a time: threads only add overhead
+        return cls(booster, feature_names, name, version, penalty_rate)
+
+    def score(self, features: FloatArray, penalty: bool = False) -> XgPrediction:
+        """One shot: ``features`` in :attr:`feature_names` order (NaN = unknown)."""
+        if penalty:
+            return XgPrediction(
+                self.penalty_rate, {}, 0.0, [f"penalty: fixed rate {self.penalty_rate:.2f}"], "penalty_rate"
+            )
+        matrix = xgb.DMatrix(features.reshape(1, -1))
+        contribs = self.booster.predict(matrix, pred_contribs=True)[0]
+        margin = float(contribs.sum())
+        probability = 1.0 / (1.0 + math.exp(-margin))
+        named = {n: float(c) for n, c in zip(self.feature_names, contribs[:-1], strict=True)}
+        order = np.argsort(-np.abs(contribs[:-1]))[:TOP_CONTRIBUTORS]
+        top = [
+            f"{describe_feature(self.feature_names[i], float(features[i]))}: {contribs[i]:+.2f}"
+            for i in order
+        ]
+        return XgPrediction(probability, named, float(contribs[-1]), top, "model")

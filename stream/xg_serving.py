@@ -1,0 +1,121 @@
+"""The production xG model inside a worker, and its hot swap.
+
+The worker polls the registry's ``production`` alias every ``PITCHSIDE_MODEL_POLL_S`` seconds (a
+small file read). When it names another version, that version is loaded off the event loop (its
+checksum verified by the registry, its feature schema checked), then swapped in with one
+assignment between two messages: a shot is scored by exactly one version, and its output says which.
+A version that fails to load is logged and counted, and the old one keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from features.shot import SHOT_FEATURE_NAMES
+from models.errors import PitchsideError
+from models.xg import XgModel
+
+__all__ = ["ModelSource", "XgServer"]
+
+log = logging.getLogger(__name__)
+DEFAULT_PENALTY_RATE = 0.76
+
+
+class _Version(Protocol):
+    @property
+    def feature_names(self) -> Sequence[str]: ...
+
+    @property
+    def extra(self) -> dict[str, Any] | None: ...
+
+
+class ModelSource(Protocol):
+    """What serving needs of the registry (:class:`models.registry.ModelRegistry` fits)."""
+
+    def alias_version(self, name: str, alias: str = "production") -> int | None: ...
+
+    def get(self, name: str, version: int) -> _Version: ...
+
+    def load_artifact(self, name: str, version: int) -> bytes: ...
+
+
+class XgServer:
+    """Holds the production version of one model; :meth:`refresh` follows the alias."""
+
+    def __init__(self, source: ModelSource, name: str = "xg") -> None:
+        self.source = source
+        self.name = name
+        self.model: XgModel | None = None
+        self.failed: dict[int, str] = {}  # versions that could not load, and why (not retried)
+        self.counts: Counter[str] = Counter()
+
+    def load(self, version: int) -> XgModel:
+        meta = self.source.get(self.name, version)
+        extra = meta.extra or {}
+        rate = extra.get("penalty_rate", DEFAULT_PENALTY_RATE)
+        return XgModel.from_artifact(
+            self.source.load_artifact(self.name, version),
+            meta.feature_names,
+            SHOT_FEATURE_NAMES,
+            self.name,
+            version,
+            float(rate) if isinstance(rate, int | float) else DEFAULT_PENALTY_RATE,
+        )
+
+    def _wanted(self) -> int | None:
+        try:
+            return self.source.alias_version(self.name)
+        except (OSError, ValueError, PitchsideError) as exc:
+            log.error("cannot read the %s production alias: %s", self.name, exc)
+            self.counts["alias_unreadable"] += 1
+            return None
+
+    def _due(self) -> int | None:
+        wanted = self._wanted()
+        if (
+            wanted is None
+            or wanted in self.failed
+            or (self.model is not None and self.model.version == wanted)
+        ):
+            return None
+        return wanted
+
+    def refresh_now(self) -> bool:
+        """Synchronous refresh (start-up, tests): True if the model changed."""
+        wanted = self._due()
+        if wanted is None:
+            return False
+        try:
+            return self._install(self.load(wanted))
+        except PitchsideError as exc:
+            return self._refuse(wanted, exc)
+
+    async def refresh(self) -> bool:
+        """As :meth:`refresh_now`, loading in a thread so the agents keep running meanwhile."""
+        wanted = self._due()
+        if wanted is None:
+            return False
+        try:
+            loaded = await asyncio.to_thread(self.load, wanted)
+        except PitchsideError as exc:
+            return self._refuse(wanted, exc)
+        return self._install(loaded)
+
+    def _refuse(self, version: int, exc: Exception) -> bool:
+        self.failed[version] = str(exc)
+        self.counts["load_failed"] += 1
+        serving = f"v{self.model.version}" if self.model else "no model"
+        log.error("%s v%s cannot serve (%s); still serving %s", self.name, version, exc, serving)
+        return False
+
+    def _install(self, loaded: XgModel) -> bool:
+        # One assignment between two messages: every shot is scored by the old or the new version.
+        old = self.model.version if self.model else None
+        self.model = loaded
+        self.counts["swaps"] += 1
+        log.info("%s now served by v%s (was %s)", self.name, loaded.version, old)
+        return True

@@ -1,0 +1,85 @@
+"""`pitchside train xg` and `pitchside models evaluate xg` as an analyst runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stream.cli import cli
+from tests.shared_data import shared_path
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PITCHSIDE_REGISTRY_DIR": str(tmp_path / "registry"),
+        "PITCHSIDE_BASELINE_REGISTRY_DIR": str(tmp_path / "no-baseline"),
+    }
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    source = shared_path("statsbomb", "shots")
+    target = tmp_path / "shots"
+    target.mkdir()
+    for name in ("11_1.jsonl.gz", "16_4.jsonl.gz", "49_3.jsonl.gz", "16_27.jsonl.gz"):
+        shutil.copy(source / name, target / name)
+    return target
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_train_then_evaluate_with_the_registered_version(env: dict[str, str], shots: Path) -> None:
+    code, out = run(["train", "xg", "--data", str(shots), "--holdout", "49_3"], env)
+    assert code == 0, out
+    assert "registered xg v1: PendingManualApproval" in out and "statsbomb_xg" in out
+    code, out = run(
+        ["models", "evaluate", "xg", "--shots", str(shots / "49_3.jsonl.gz"), "--version", "1", "--json"], env
+    )
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["version"] == 1 and set(result["metrics"]) == {"model", "statsbomb_xg"}
+    assert result["metrics"]["model"]["shots"] == result["metrics"]["statsbomb_xg"]["shots"] > 100
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "xg", "--data", "/nonexistent/shots"], "does not exist"),
+        (["train", "xg", "--holdout", "99_9"], "held-out competition '99_9' has no shots"),
+        (["models", "evaluate", "xg", "--shots", "/nonexistent"], "no production version"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(
+    env: dict[str, str], shots: Path, args: list[str], message: str
+) -> None:
+    if args[:2] == ["train", "xg"] and "--data" not in args:
+        args = [*args, "--data", str(shots)]
+    code, out = run(args, env)
+    assert code == 1 and "Traceback" not in out
+    [error] = [line for line in out.splitlines() if line.startswith("Error:")]  # one line says it all
+    assert message in error
+
+
+def test_evaluating_an_unknown_version_names_what_exists(env: dict[str, str], shots: Path) -> None:
+    run(["train", "xg", "--data", str(shots), "--holdout", "49_3"], env)
+    code, out = run(["models", "evaluate", "xg", "--shots", str(shots), "--version", "7"], env)
+    assert code == 1 and "7" in out and "Traceback" not in out
+
+
+def test_a_corrupt_artifact_is_refused_by_evaluate(env: dict[str, str], shots: Path) -> None:
+    run(["train", "xg", "--data", str(shots), "--holdout", "49_3"], env)
+    artifact = Path(env["PITCHSIDE_REGISTRY_DIR"]) / "xg" / "v1" / "model.ubj"
+    artifact.write_bytes(artifact.read_bytes()[:-10])
+    code, out = run(["models", "evaluate", "xg", "--shots", str(shots), "--version", "1"], env)
+    assert code == 1 and "Traceback" not in out
+    [error] = [line for line in out.splitlines() if line.startswith("Error:")]
+    assert "sha256" in error or "checksum" in error

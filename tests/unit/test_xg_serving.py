@@ -1,0 +1,139 @@
+"""The production xG model in the worker: explained scores, hot swap, refusals that keep serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from features.shot import SHOT_FEATURE_NAMES
+from models.registry import ModelRegistry
+from models.xg import ModelLoadError, XgModel, describe_feature
+from stream.contracts import PlayerRef, ShotBody, ShotEvent
+from stream.processing import MatchProcessor, Received
+from stream.xg_serving import XgServer
+
+N = len(SHOT_FEATURE_NAMES)
+DISTANCE = SHOT_FEATURE_NAMES.index("distance_m")
+
+
+def booster(seed: int, rounds: int = 5) -> bytes:
+    """A small real model where a shorter distance means a goal more often."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 30, (400, N))
+    y = (rng.uniform(0, 30, 400) > x[:, DISTANCE]).astype(float)
+    model = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2, "seed": seed}, xgb.DMatrix(x, label=y), rounds
+    )
+    return bytes(model.save_raw("ubj"))
+
+
+def register(registry: ModelRegistry, seed: int, names: list[str] | None = None) -> int:
+    version = registry.register(
+        "xg",
+        booster(seed),
+        feature_names=names or list(SHOT_FEATURE_NAMES),
+        params={"seed": seed},
+        metrics={},
+        lineage={},
+        extra={"penalty_rate": 0.8},
+    )
+    registry.approve("xg", version.version)
+    return version.version
+
+
+def shot(n: int, **changes: object) -> ShotEvent:
+    body = ShotBody(body_part="Head", shot_type=str(changes.pop("shot_type", "Open Play")))
+    return ShotEvent(
+        match_id="m1",
+        event_id=f"s{n}",
+        ts=1_700_000_000_000 + n,
+        type="shot",
+        player=PlayerRef(id="p9"),
+        location=[40.0, 2.0],
+        attack=1,
+        shot=body,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def test_a_score_is_explained_and_its_contributions_add_up_to_the_probability(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    register(registry, 1)
+    model = XgServer(registry).load(1)
+    features = np.full(N, 0.0)
+    features[DISTANCE] = 5.0
+    scored = model.score(features)
+    margin = scored.bias + sum(scored.contributions.values())
+    assert scored.probability == pytest.approx(1 / (1 + np.exp(-margin)))
+    raw = xgb.Booster()
+    raw.load_model(bytearray(registry.load_artifact("xg", 1)))
+    assert scored.probability == pytest.approx(
+        float(raw.predict(xgb.DMatrix(features.reshape(1, -1)))[0]), rel=1e-5
+    )
+    assert len(scored.top) == 3 and scored.top[0].startswith("distance 5 m: ")
+    assert model.score(features, penalty=True).probability == 0.8
+
+
+def test_features_read_as_words() -> None:
+    assert describe_feature("distance_m", 24.2) == "distance 24 m"
+    assert describe_feature("body_part=head", 1.0) == "head"
+    assert describe_feature("under_pressure", 0.0) == "not under pressure"
+    assert describe_feature("keeper_to_line_m", float("nan")) == "keeper off the shot line unknown"
+
+
+def test_the_worker_follows_the_production_alias_and_each_shot_names_its_version(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    v1, v2 = register(registry, 1), register(registry, 2)
+    registry.promote("xg", v1)
+    server = XgServer(registry)
+    assert server.refresh_now() and server.model is not None and server.model.version == v1
+    proc = MatchProcessor({}, {}, xg=server)
+    at = Received(1, 2)
+    first = [o for o in proc.on_event(shot(1), at) if o.kind == "xg"]
+    registry.promote("xg", v2)
+    assert server.refresh_now()
+    second = [o for o in proc.on_event(shot(2), at) if o.kind == "xg"]
+    assert [(o.data["event_id"], o.model.version if o.model else None) for o in first + second] == [
+        ("s1", v1),
+        ("s2", v2),
+    ]
+    assert [o.seq for o in first + second] == [1, 2]
+    assert first[0].data["xg"] != second[0].data["xg"]  # two different models
+    penalty = [o for o in proc.on_event(shot(3, shot_type="Penalty"), at) if o.kind == "xg"]
+    assert penalty[0].data["method"] == "penalty_rate" and penalty[0].data["xg"] == 0.8
+    registry.rollback("xg")
+    assert server.refresh_now() and server.model is not None and server.model.version == v1
+
+
+def test_a_corrupt_or_mismatched_version_is_refused_and_the_old_one_keeps_serving(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    v1 = register(registry, 1)
+    registry.promote("xg", v1)
+    server = XgServer(registry)
+    server.refresh_now()
+    corrupt = register(registry, 2)
+    registry.get("xg", corrupt).artifact_path.write_bytes(b"not a model")
+    registry.promote("xg", corrupt)
+    assert not server.refresh_now()
+    assert server.model is not None and server.model.version == v1
+    assert "sha256" in server.failed[corrupt] or "checksum" in server.failed[corrupt]
+    other_schema = register(registry, 3, names=[f"f{i}" for i in range(N)])
+    registry.promote("xg", other_schema)
+    assert not server.refresh_now()
+    assert server.model.version == v1 and "expects other features" in server.failed[other_schema]
+    assert server.counts["load_failed"] == 2
+
+
+def test_no_production_model_means_context_without_xg(tmp_path: Path) -> None:
+    server = XgServer(ModelRegistry(tmp_path))
+    assert not server.refresh_now() and server.model is None
+    proc = MatchProcessor({}, {}, xg=server)
+    assert [o.kind for o in proc.on_event(shot(1), Received(1, 2))] == ["event", "shot_context"]
+
+
+def test_an_artifact_that_is_not_a_model_is_refused_by_name() -> None:
+    with pytest.raises(ModelLoadError, match="xg v9: not a readable XGBoost model"):
+        XgModel.from_artifact(b"junk", SHOT_FEATURE_NAMES, SHOT_FEATURE_NAMES, "xg", 9, 0.8)

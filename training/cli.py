@@ -1,0 +1,154 @@
+"""The analysts' commands: ``pitchside train xg`` and ``pitchside models evaluate xg``.
+
+Heavy imports (xgboost, matplotlib) happen inside the commands, so the rest of the ``pitchside`` CLI
+starts quickly. Every failure the analyst can fix is one line and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from models.errors import PitchsideError
+from models.settings import Settings
+
+__all__ = ["evaluate_command", "train"]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Settings):
+        return obj
+    held = obj.get("settings") if isinstance(obj, dict) else None
+    return held if isinstance(held, Settings) else Settings()
+
+
+def _registry(settings: Settings) -> Any:
+    from models.registry import ModelRegistry
+
+    registry = ModelRegistry(settings.registry_dir)
+    if settings.baseline_registry_dir.is_dir():
+        registry.seed_from(settings.baseline_registry_dir)
+    return registry
+
+
+class _Bars:
+    """Progress bars for the long steps: one bar per label, finished when the next label starts."""
+
+    def __init__(self) -> None:
+        self.label: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self.label:
+            self.close()
+            self.label = label
+            self.bar = click.progressbar(
+                length=total, label=f"  {label}", file=click.get_text_stream("stderr")
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        self.bar, self.label = None, None
+
+
+def _table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [f"  {'':<14} {'shots':>6} {'goals':>6} {'log loss':>9} {'Brier':>7} {'ROC AUC':>8} {'ECE':>7}"]
+    for name, m in rows.items():
+        lines.append(
+            f"  {name:<14} {m['shots']:>6} {m['goals']:>6} {m['log_loss']:>9.4f} {m['brier']:>7.4f} "
+            f"{m['roc_auc']:>8.4f} {m['ece']:>7.4f}"
+        )
+    return "\n".join(lines)
+
+
+@click.group()
+def train() -> None:
+    """Train a model and register it (pending approval)."""
+
+
+@train.command("xg")
+@click.option(
+    "--data", type=click.Path(path_type=Path), help="shots file/dir or open-data dir [default: shared shots]"
+)
+@click.option(
+    "--holdout",
+    default=None,
+    help="competition_season held out for evaluation [default: 11_4, La Liga 2018/19]",
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--search", is_flag=True, help="grid-search depth, min child weight and learning rate")
+@click.option("--override-gate", is_flag=True, help="register even if worse than production")
+@click.pass_context
+def train_xg_command(
+    ctx: click.Context, data: Path | None, holdout: str | None, seed: int, search: bool, override_gate: bool
+) -> None:
+    """Train the open-play xG model on StatsBomb shots and register it."""
+    from training.pipeline import TrainOptions, train_xg
+    from training.split import DEFAULT_HOLDOUT
+
+    settings = _settings(ctx)
+    source = data or settings.data_dir / "statsbomb" / "shots"
+    options = TrainOptions(source, holdout or DEFAULT_HOLDOUT, seed, search, override_gate)
+    try:
+        bars = _Bars()
+        result = train_xg(
+            options, _registry(settings), step=lambda s: click.echo(f"- {s} ..."), progress=bars
+        )
+    except PitchsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    summary, version = result.summary, result.version
+    click.echo(
+        f"held out: {summary['split']['holdout_name']} ({summary['split']['rows']['test']} open-play shots)"
+    )
+    click.echo(_table(summary["metrics"]["holdout"]))
+    click.echo(f"gate: {summary['gate']['verdict']}")
+    click.echo(
+        f"registered {version.name} v{version.version}: PendingManualApproval; "
+        f"report {version.path / 'report.md'}"
+    )
+    click.echo(
+        f"next: pitchside models approve {version.name} {version.version} && "
+        f"pitchside models promote {version.name} {version.version}"
+    )
+
+
+@click.command("evaluate")
+@click.argument("name", type=click.Choice(["xg"]))
+@click.option(
+    "--shots",
+    "shots_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="shots file/dir or open-data dir",
+)
+@click.option("--version", "version", type=int, help="registered version [default: production]")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.pass_context
+def evaluate_command(
+    ctx: click.Context, name: str, shots_path: Path, version: int | None, as_json: bool
+) -> None:
+    """Score a file of shots with a registered version, next to StatsBomb's xG on the same shots."""
+    from training.scoring import evaluate_version
+
+    settings = _settings(ctx)
+    try:
+        result = evaluate_version(_registry(settings), name, shots_path, version)
+    except PitchsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(
+        f"{name} v{result['version']} on {result['shots_scored']} open-play shots from {shots_path} "
+        f"({result['shots_without_provider_xg']} without statsbomb_xg left out of the comparison)"
+    )
+    click.echo(_table(result["metrics"]))

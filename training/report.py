@@ -1,0 +1,133 @@
+"""The evaluation report stored with each registered version: Markdown plus PNG plots."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display: safe on servers and in CI
+
+import matplotlib.pyplot as plt
+import numpy as np
+import numpy.typing as npt
+
+from .metrics import calibration_table
+
+__all__ = ["importance_plot", "reliability_plot", "render_report"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def reliability_plot(y: FloatArray, predictions: dict[str, FloatArray]) -> bytes:
+    """Observed goal rate against mean predicted xG per bin, one line per model; bubble = shots."""
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    for name, p in predictions.items():
+        table = [b for b in calibration_table(y, p) if b["n"]]
+        xs = [b["mean_predicted"] for b in table]
+        ys = [b["observed"] for b in table]
+        ax.plot(xs, ys, marker="o", label=name)
+        for b in table:
+            ax.annotate(str(b["n"]), (b["mean_predicted"], b["observed"]), fontsize=7, alpha=0.6)
+    ax.set_xlabel("mean predicted xG in bin")
+    ax.set_ylabel("observed goal rate in bin")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("Reliability (numbers: shots per bin)")
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+def importance_plot(importance: list[tuple[str, float]]) -> bytes:
+    top = importance[:15][::-1]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.barh([n for n, _ in top], [v for _, v in top])
+    ax.set_xlabel("total gain")
+    ax.set_title("Feature importance (XGBoost total gain)")
+    return _png(fig)
+
+
+def _metrics_table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| model | shots | goals | log loss | Brier | ROC AUC | ECE |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, m in rows.items():
+        lines.append(
+            f"| {name} | {m['shots']} | {m['goals']} | {m['log_loss']:.4f} | {m['brier']:.4f} | "
+            f"{m['roc_auc']:.4f} | {m['ece']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def render_report(summary: dict[str, Any]) -> str:
+    """Markdown for one trained version; ``summary`` is what the pipeline measured."""
+    split = summary["split"]
+    m = summary["metrics"]
+    lines = [
+        f"# {summary['name']} — evaluation report",
+        "",
+        f"Trained {summary['created']} from {summary['data']} ({summary['shots_total']} shots; "
+        f"{summary['shots_open_play']} open play, {summary['shots_penalty']} penalties, "
+        f"{summary['shots_shootout']} shoot-out kicks). Event data: StatsBomb Open Data.",
+        "",
+        "## Held-out evaluation",
+        "",
+        f"Held out: **{split['holdout_name']}** (`{split['holdout']}`), never used for training or tuning: "
+        f"{split['rows']['test']} open-play shots in {split['matches']['test']} matches. Training: "
+        f"{split['rows']['train']} shots in {split['matches']['train']} matches; early stopping on "
+        f"{split['rows']['valid']} shots in {split['matches']['valid']} other matches (seed {split['seed']}, "
+        "split by match, never by shot). Compared on the same open-play shots that carry StatsBomb's xG.",
+        "",
+        _metrics_table(m["holdout"]),
+        "",
+        f"Gate: {summary['gate']['verdict']}",
+        "",
+        "![reliability](reliability.png)",
+        "",
+        "## Features",
+        "",
+        f"{len(summary['feature_names'])} features, computed by `features.shot` as the live worker does. "
+        "The location-only model sees distance and angles alone: the gap to the full model is what the "
+        "freeze frame and the shot's attributes add.",
+        "",
+        "| feature | total gain |",
+        "| --- | --- |",
+        *[f"| {n} | {v:.1f} |" for n, v in summary["importance"][:15]],
+        "",
+        "![importance](importance.png)",
+        "",
+        "## Penalties and shoot-outs",
+        "",
+        f"Not in the model. A penalty gets the fixed rate {summary['penalty_rate']:.3f}: the conversion rate "
+        f"of the {summary['penalty_rate_from']} penalties (normal and extra time) in the training "
+        "competitions. Shoot-out kicks are excluded.",
+        "",
+        "## Parameters",
+        "",
+        "```",
+        *[f"{k} = {v}" for k, v in sorted(summary["params"].items())],
+        f"rounds = {summary['rounds']}",
+        "```",
+    ]
+    if summary.get("search"):
+        lines += [
+            "",
+            "## Search (validation log loss)",
+            "",
+            "| params | rounds | valid log loss |",
+            "| --- | --- | --- |",
+        ]
+        for t in summary["search"]:
+            params = ", ".join(f"{k}={v}" for k, v in t.items() if k not in ("rounds", "valid_log_loss"))
+            lines.append(f"| {params} | {t['rounds']} | {t['valid_log_loss']:.5f} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,64 @@
+"""Scoring shot files with a registered xG version (``pitchside models evaluate xg``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xgboost as xgb
+from models.registry import ModelRegistry
+
+from features.shot import SHOT_FEATURE_NAMES
+
+from .metrics import scores
+from .shot_dataset import build_dataset
+from .shots import TrainingDataError, load_shots
+
+__all__ = ["evaluate_version", "load_booster"]
+
+
+def load_booster(registry: ModelRegistry, name: str, version: int | None) -> tuple[xgb.Booster, int]:
+    """The booster of ``version`` (default: production), checksum and feature schema checked."""
+    if version is None:
+        production = registry.production(name)
+        if production is None:
+            raise TrainingDataError(f"{name} has no production version: pass --version or promote one")
+        version = production.version
+    meta = registry.get(name, version)
+    if list(meta.feature_names) != list(SHOT_FEATURE_NAMES):
+        raise TrainingDataError(
+            f"{name} v{version} was trained on other features ({len(meta.feature_names)} named) than this "
+            f"code computes ({len(SHOT_FEATURE_NAMES)}): retrain it"
+        )
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(registry.load_artifact(name, version)))
+    except xgb.core.XGBoostError as exc:
+        raise TrainingDataError(
+            f"{name} v{version}: the artifact is not a readable XGBoost model ({exc})"
+        ) from None
+    return booster, version
+
+
+def evaluate_version(
+    registry: ModelRegistry, name: str, shots_path: Path, version: int | None
+) -> dict[str, Any]:
+    booster, used = load_booster(registry, name, version)
+    data = build_dataset(load_shots(shots_path))
+    rows: npt.NDArray[np.bool_] = data.kind == "open_play"
+    if not rows.any():
+        raise TrainingDataError(f"{shots_path}: no open-play shots to score")
+    compared = rows & np.isfinite(data.provider_xg)
+    p = booster.predict(xgb.DMatrix(data.x[compared])).astype(np.float64)
+    metrics = {"model": scores(data.goal[compared], p)} if compared.any() else {}
+    if compared.any():
+        metrics["statsbomb_xg"] = scores(data.goal[compared], data.provider_xg[compared])
+    return {
+        "name": name,
+        "version": used,
+        "shots_scored": int(rows.sum()),
+        "shots_without_provider_xg": int((rows & ~compared).sum()),
+        "metrics": metrics,
+    }
