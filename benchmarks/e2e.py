@@ -33,6 +33,7 @@ import orjson
 from benchmarks.frame_processing import frame_records
 from models.settings import Settings
 from stream.app import redis_client
+from stream.contracts import PitchBody, PitchEvent
 from stream.probe import probe_frame, wait_until_flowing
 from stream.producer import RecordProducer
 from stream.stack import Stack
@@ -80,6 +81,49 @@ async def _latency(settings: Settings, frames: int, gap_ms: float) -> dict[str, 
         for n in range(frames):
             sent_at[n] = time.perf_counter()
             await producer.send(probe_frame(match_id, n))
+            await asyncio.sleep(gap_ms / 1000.0)
+        await asyncio.wait_for(receiver, timeout=60)
+        await pubsub.aclose()
+    await client.aclose()
+    return _percentiles(latencies)
+
+
+async def _pitch_latency(settings: Settings, pitches: int, gap_ms: float) -> dict[str, float]:
+    """Produce a pitch with a runner on base -> its 21-point ``lead_curve`` received from Redis."""
+    client = redis_client(settings)
+    match_id = f"pitch-{uuid.uuid4().hex[:8]}"
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    body = PitchBody(
+        pitcher_id="477132",
+        catcher_id="605131",
+        runner_id="682829",
+        target_base="2B",
+        runner_lead_ft=12.7,
+        pitch_type="CU",
+        velo_mph=73.1,
+        balls=0,
+        strikes=1,
+    )
+    async with RecordProducer(settings) as producer:
+        pubsub = client.pubsub()
+        await pubsub.subscribe(f"{settings.redis_prefix}:{match_id}:lead_curve")
+
+        async def receive() -> None:
+            while len(latencies) < pitches:
+                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if msg is not None:
+                    event_id = orjson.loads(msg["data"])["data"]["event_id"]
+                    latencies.append((time.perf_counter() - sent_at[event_id]) * 1000.0)
+
+        receiver = asyncio.create_task(receive())
+        for n in range(pitches):
+            event_id = f"p{n}"
+            sent_at[event_id] = time.perf_counter()
+            ts = time.time_ns() // 1_000_000
+            await producer.send(
+                PitchEvent(match_id=match_id, event_id=event_id, ts=ts, type="pitch", pitch=body)
+            )
             await asyncio.sleep(gap_ms / 1000.0)
         await asyncio.wait_for(receiver, timeout=60)
         await pubsub.aclose()
@@ -159,6 +203,8 @@ def main() -> None:
         )
         latency = asyncio.run(_latency(settings, args.frames, args.gap_ms))
         print(f"single-frame latency, produce -> Redis receipt, ms: {latency}")
+        pitch_latency = asyncio.run(_pitch_latency(settings, 500, 20.0))
+        print(f"per pitch, produce -> 21-point lead curve received from Redis, ms: {pitch_latency}")
         throughput = asyncio.run(_throughput(settings, args.burst, full=False))
         print(f"throughput, one worker, frames of a ball alone: {throughput}")
         throughput_full = asyncio.run(_throughput(settings, args.burst, full=True))
@@ -177,6 +223,7 @@ def main() -> None:
         "stack_startup_warm_s": round(warm_s, 2),
         "latency_ms": latency,
         "frame_gap_ms": args.gap_ms,
+        "pitch_latency_ms": pitch_latency,
         "throughput": throughput,
         "throughput_full_frames": throughput_full,
     }

@@ -10,18 +10,15 @@ Prints median and p99 microseconds and one JSON line. Target: under 2 ms median.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import time
 from collections import Counter
 
-import numpy as np
-
+from benchmarks.timing import time_calls
 from models.settings import Settings
 from stream.app import model_registry
 from stream.contracts import FreezeFramePlayer, PlayerRef, ShotBody, ShotEvent
+from stream.model_serving import XgServer
 from stream.shot_context import shot_context
-from stream.xg_serving import XgServer
 
 
 def _shot() -> ShotEvent:
@@ -52,26 +49,6 @@ def _shot() -> ShotEvent:
     )
 
 
-def _time(fn: object, calls: int) -> dict[str, float]:
-    for _ in range(200):
-        fn()  # type: ignore[operator]
-    out = np.empty(calls)
-    gc.collect()
-    gc.disable()
-    try:
-        for i in range(calls):
-            start = time.perf_counter_ns()
-            fn()  # type: ignore[operator]
-            out[i] = (time.perf_counter_ns() - start) / 1000
-    finally:
-        gc.enable()
-    return {
-        "median": round(float(np.median(out)), 1),
-        "p99": round(float(np.percentile(out, 99)), 1),
-        "mean": round(float(out.mean()), 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,8 +62,8 @@ def main() -> None:
     event = _shot()
     counts: Counter[str] = Counter()
     features = shot_context(event, None, 500, counts).features
-    score = _time(lambda: model.score(features), args.calls)
-    path = _time(lambda: model.score(shot_context(event, None, 500, counts).features), args.calls)
+    score = time_calls(lambda: model.score(features), args.calls)
+    path = time_calls(lambda: model.score(shot_context(event, None, 500, counts).features), args.calls)
     example = model.score(features)
     print(f"{model.name} v{model.version}: xG {example.probability:.3f}; {'; '.join(example.top)}")
     print(f"score + explanation: median {score['median']} us, p99 {score['p99']} us")

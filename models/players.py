@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import PitchsideError
 
-__all__ = ["PlayerReference", "PlayerReferenceError", "load_player_reference"]
+__all__ = ["POP_TIME_FILE", "SPRINT_FILE", "PlayerReference", "PlayerReferenceError", "load_player_reference"]
 
 SPRINT_FILE = "runner_sprint_speed.csv"
 POP_TIME_FILE = "catcher_pop_time.csv"

@@ -18,7 +18,7 @@ import xgboost as xgb
 
 from .errors import PitchsideError
 
-__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature"]
+__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature", "load_booster"]
 
 FloatArray = npt.NDArray[np.float64]
 TOP_CONTRIBUTORS = 3
@@ -64,6 +64,32 @@ def describe_feature(name: str, value: float) -> str:
     return words if value >= 0.5 else f"not {words}"
 
 
+def load_booster(
+    artifact: bytes, feature_names: Sequence[str], expected_features: Sequence[str], name: str, version: int
+) -> xgb.Booster:
+    """An artifact as a booster for one-row-at-a-time serving, refused (:class:`ModelLoadError`) if
+    unreadable or built for other features than ``expected_features``, in that order."""
+    if list(feature_names) != list(expected_features):
+        missing = sorted(set(expected_features) - set(feature_names))
+        extra = sorted(set(feature_names) - set(expected_features))
+        raise ModelLoadError(
+            f"{name} v{version} expects other features (missing {missing[:5]}, extra {extra[:5]}, "
+            "or another order): retrain it with this code"
+        )
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(artifact))
+    except xgb.core.XGBoostError as exc:
+        raise ModelLoadError(f"{name} v{version}: not a readable XGBoost model ({exc})") from None
+    if booster.num_features() != len(expected_features):
+        raise ModelLoadError(
+            f"{name} v{version}: the booster takes {booster.num_features()} features, "
+            f"not {len(expected_features)}"
+        )
+    booster.set_param({"nthread": 1})  # small batches: threads only add overhead
+    return booster
+
+
 class XgModel:
     """One registered xG version held in memory."""
 
@@ -88,24 +114,7 @@ class XgModel:
     ) -> XgModel:
         """Load a UBJ/JSON artifact (its checksum already verified by the registry) and refuse one
         built for features other than the ones this code computes."""
-        if list(feature_names) != list(expected_features):
-            missing = sorted(set(expected_features) - set(feature_names))
-            extra = sorted(set(feature_names) - set(expected_features))
-            raise ModelLoadError(
-                f"{name} v{version} expects other features (missing {missing[:5]}, extra {extra[:5]}, "
-                "or another order): retrain it with this code"
-            )
-        booster = xgb.Booster()
-        try:
-            booster.load_model(bytearray(artifact))
-        except xgb.core.XGBoostError as exc:
-            raise ModelLoadError(f"{name} v{version}: not a readable XGBoost model ({exc})") from None
-        if booster.num_features() != len(expected_features):
-            raise ModelLoadError(
-                f"{name} v{version}: the booster takes {booster.num_features()} features, "
-                f"not {len(expected_features)}"
-            )
-        booster.set_param({"nthread": 1})  # one shot at a time: threads only add overhead
+        booster = load_booster(artifact, feature_names, expected_features, name, version)
         return cls(booster, feature_names, name, version, penalty_rate)
 
     def score(self, features: FloatArray, penalty: bool = False) -> XgPrediction:

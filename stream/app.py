@@ -23,9 +23,9 @@ from .contracts import DeadLetterHeaders, Output
 from .decode import DecodeError, decode_event, decode_frame
 from .gap_fill import fetch_range
 from .ledger import Admit, InputLedger
+from .model_serving import LeadServer, XgServer
 from .processing import LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
-from .xg_serving import XgServer
 
 __all__ = ["WorkerParts", "create_app", "model_registry", "redis_client"]
 
@@ -120,12 +120,15 @@ def create_app(
         len(reference.sprint_speed_fps),
         len(reference.pop_time_s),
     )
-    xg = XgServer(model_registry(settings))
-    xg.refresh_now()  # serve from the first shot; later versions come through the timer below
-    if xg.model is None:
-        log.warning("no production xG model in %s: shots get context but no xG", settings.registry_dir)
+    registry = model_registry(settings)
+    xg, lead = XgServer(registry), LeadServer(registry)
+    xg.refresh_now()  # serve from the first event; later versions come through the timer below
+    lead.refresh_now()
+    for name, model in (("xg", xg.model), ("lead", lead.model)):
+        if model is None:
+            log.warning("no production %s model in %s: its outputs are off", name, settings.registry_dir)
     processor = MatchProcessor(
-        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference, xg
+        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference, xg, lead
     )
     ledger = InputLedger(input_offsets, processor.stats)
     if publisher_factory is not None:
@@ -256,6 +259,7 @@ def create_app(
 
     async def follow_production_model() -> None:
         await xg.refresh()
+        await lead.refresh()
 
     app.timer(interval=settings.model_poll_s)(follow_production_model)
 

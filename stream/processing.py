@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import msgspec
+import numpy as np
 
-from features.baseball import PITCH_FEATURE_NAMES
+from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES
 from features.shot import SHOT_FEATURE_NAMES
+from models.lead import LeadModel
 from models.players import PlayerReference
 from models.settings import Settings
 
 from .contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
 from .frame_history import FrameHistory
 from .live import MatchLive, num
+from .model_serving import LeadServer, XgServer
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
-from .xg_serving import XgServer
 
 __all__ = ["LiveConfig", "MatchProcessor", "ProcessingStats", "Received"]
 
@@ -97,6 +99,7 @@ class MatchProcessor:
         config: LiveConfig | None = None,
         reference: PlayerReference | None = None,
         xg: XgServer | None = None,
+        lead: LeadServer | None = None,
     ) -> None:
         self._latest = latest_frames
         self._seqs = seqs
@@ -104,6 +107,7 @@ class MatchProcessor:
         self.config = config or LiveConfig()
         self.reference = reference or PlayerReference()
         self.xg = xg
+        self.lead = lead
         self._live: OrderedDict[str, MatchLive] = OrderedDict()
         self.stats = ProcessingStats()
 
@@ -184,7 +188,8 @@ class MatchProcessor:
 
     def on_event(self, event: MatchEvent, received: Received) -> list[Output]:
         """Every event is forwarded as an ``event`` output (the live event feed); a shot adds its
-        ``shot_context``, a pitch with a runner on base its ``pitch_context``."""
+        ``shot_context`` (and ``xg``), a pitch with a runner on base its ``pitch_context`` (and
+        ``lead_curve``), when a production model is loaded."""
         self.stats.events += 1
         data = msgspec.to_builtins(event)
         data.pop("match_id", None)
@@ -210,6 +215,8 @@ class MatchProcessor:
                         event.match_id, "pitch_context", event.ts, received, payload, event.simulated
                     )
                 )
+                if self.lead is not None and self.lead.model is not None:
+                    outputs.append(self._lead_curve(event, received, pitch.features, self.lead.model))
         return outputs
 
     def _history(self, match_id: str) -> FrameHistory | None:
@@ -225,6 +232,26 @@ class MatchProcessor:
         scratch = MatchLive(match_id, stored.session, cfg.roster_max, cfg.frame_history_ms)
         scratch.observe(stored, Counter())  # already counted when it first came in
         return scratch.history
+
+    def _lead_curve(self, event: PitchEvent, received: Received, context: Any, model: LeadModel) -> Output:
+        """The 21 steal probabilities of one pitch, scored as one batch."""
+        curve = model.curve(context)
+        body = event.pitch
+        lead = body.runner_lead_ft if body is not None else None
+        payload = {
+            "event_id": event.event_id,
+            "runner_id": body.runner_id if body is not None else None,
+            "target_base": body.target_base if body is not None else None,
+            "leads_ft": LEAD_GRID_FT.tolist(),
+            "probabilities": [round(float(p), 4) for p in curve],
+            "current_lead_ft": lead,
+            # The curve read at the runner's lead now (clamped to 0..20 ft), when the feed gives it.
+            "current_probability": None
+            if lead is None
+            else round(float(np.interp(lead, LEAD_GRID_FT, curve)), 4),
+        }
+        ref = ModelRef(name=model.name, version=model.version)
+        return self._output(event.match_id, "lead_curve", event.ts, received, payload, event.simulated, ref)
 
     def _xg(self, event: ShotEvent, received: Received, features: Any, source: str) -> Output:
         """Score one shot with the version serving now; the output names it."""

@@ -106,6 +106,18 @@ def describe_xg(payload: dict[str, Any]) -> str:
     return f"    xG {data['xg']:.2f}{reference} by {by}: {why}"
 
 
+def describe_lead_curve(payload: dict[str, Any]) -> str:
+    data = payload["data"]
+    model = payload.get("model") or {}
+    points = ", ".join(
+        f"{int(lead)} ft {p:.2f}"
+        for lead, p in list(zip(data["leads_ft"], data["probabilities"], strict=True))[::5]
+    )
+    now = data.get("current_probability")
+    at = "" if now is None else f"; at {data['current_lead_ft']:.1f} ft now: {now:.2f}"
+    return f"    steal success by lead ({model.get('name', '?')} v{model.get('version', '?')}): {points}{at}"
+
+
 def describe_pitch_context(payload: dict[str, Any]) -> str:
     data = payload["data"]
     f = data["features"]
@@ -159,6 +171,8 @@ async def watch(
             out(describe_xg(payload))
         elif kind == "pitch_context":
             out(describe_pitch_context(payload))
+        elif kind == "lead_curve":
+            out(describe_lead_curve(payload))
         elif show_events(payload["data"]):
             out(_describe_event(payload, first_ts))
         now = time.monotonic()

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from stream.contracts import PassBody, PassEvent, TrackedObject, TrackingFrame
+from stream.contracts import PassBody, PassEvent, PitchBody, TrackedObject, TrackingFrame
 
 
 def frame(match_id: str = "m1", n: int = 0, ts: int = 1_700_000_000_000, **changes: Any) -> TrackingFrame:
@@ -40,3 +40,19 @@ def frame_dict(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(frame())
     data.update(changes)
     return data
+
+
+def pitch_body(**changes: Any) -> PitchBody:
+    """A pitch with a runner going from first: runner 'r1', catcher 'c1', 2-1 slider."""
+    base = PitchBody(
+        pitcher_id="pp",
+        catcher_id="c1",
+        runner_id="r1",
+        target_base="2B",
+        runner_lead_ft=11.5,
+        pitch_type="SL",
+        velo_mph=86.0,
+        balls=1,
+        strikes=2,
+    )
+    return msgspec.structs.replace(base, **changes) if changes else base

@@ -1,4 +1,4 @@
-"""The analysts' commands: ``pitchside train xg`` and ``pitchside models evaluate xg``.
+"""The analysts' commands: ``pitchside train xg|lead`` and ``pitchside models evaluate xg|lead``.
 
 Heavy imports (xgboost, matplotlib) happen inside the commands, so the rest of the ``pitchside`` CLI
 starts quickly. Every failure the analyst can fix is one line and exit 1, never a traceback.
@@ -61,11 +61,12 @@ class _Bars:
 
 
 def _table(rows: dict[str, dict[str, Any]]) -> str:
-    lines = [f"  {'':<14} {'shots':>6} {'goals':>6} {'log loss':>9} {'Brier':>7} {'ROC AUC':>8} {'ECE':>7}"]
+    lines = [f"  {'':<18} {'rows':>6} {'hits':>6} {'log loss':>9} {'Brier':>7} {'ROC AUC':>8} {'ECE':>7}"]
     for name, m in rows.items():
+        auc = "-" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
         lines.append(
-            f"  {name:<14} {m['shots']:>6} {m['goals']:>6} {m['log_loss']:>9.4f} {m['brier']:>7.4f} "
-            f"{m['roc_auc']:>8.4f} {m['ece']:>7.4f}"
+            f"  {name:<18} {m['shots']:>6} {m['goals']:>6} {m['log_loss']:>9.4f} {m['brier']:>7.4f} "
+            f"{auc:>8} {m['ece']:>7.4f}"
         )
     return "\n".join(lines)
 
@@ -121,34 +122,74 @@ def train_xg_command(
     )
 
 
-@click.command("evaluate")
-@click.argument("name", type=click.Choice(["xg"]))
+@train.command("lead")
 @click.option(
-    "--shots",
-    "shots_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="shots file/dir or open-data dir",
+    "--data", type=click.Path(path_type=Path), help="Savant CSV or directory [default: shared savant]"
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--override-gate", is_flag=True, help="register even if worse than production")
+@click.pass_context
+def train_lead_command(ctx: click.Context, data: Path | None, seed: int, override_gate: bool) -> None:
+    """Train the lead-distance (stolen-base) model on Baseball Savant attempts and register it."""
+    from training.lead_pipeline import LeadOptions, train_lead
+
+    settings = _settings(ctx)
+    options = LeadOptions(data or settings.data_dir / "savant", seed, override_gate)
+    try:
+        version, summary = train_lead(options, _registry(settings), step=lambda s: click.echo(f"- {s} ..."))
+    except PitchsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"held out: season {summary['holdout']} ({summary['split']['test']} attempts)")
+    click.echo(_table(summary["metrics"]))
+    click.echo(f"gate: {summary['gate']['verdict']}")
+    click.echo(
+        f"registered {version.name} v{version.version}: PendingManualApproval; "
+        f"report {version.path / 'report.md'}"
+    )
+
+
+@click.command("evaluate")
+@click.argument("name", type=click.Choice(["xg", "lead"]))
+@click.option(
+    "--shots", "shots_path", type=click.Path(path_type=Path), help="xg: shots file/dir or open-data dir"
+)
+@click.option(
+    "--opportunities", "opportunities", type=click.Path(path_type=Path), help="lead: Savant CSV or dir"
 )
 @click.option("--version", "version", type=int, help="registered version [default: production]")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.pass_context
 def evaluate_command(
-    ctx: click.Context, name: str, shots_path: Path, version: int | None, as_json: bool
+    ctx: click.Context,
+    name: str,
+    shots_path: Path | None,
+    opportunities: Path | None,
+    version: int | None,
+    as_json: bool,
 ) -> None:
-    """Score a file of shots with a registered version, next to StatsBomb's xG on the same shots."""
-    from training.scoring import evaluate_version
+    """Score a data file with a registered version: xg next to StatsBomb's xG on the same shots,
+    lead next to the file's own success rate."""
+    from training.scoring import evaluate_lead_version, evaluate_version
 
+    source = shots_path if name == "xg" else opportunities
+    if source is None:
+        raise click.ClickException(f"{name} needs {'--shots' if name == 'xg' else '--opportunities'} PATH")
     settings = _settings(ctx)
     try:
-        result = evaluate_version(_registry(settings), name, shots_path, version)
+        if name == "xg":
+            result = evaluate_version(_registry(settings), name, source, version)
+        else:
+            result = evaluate_lead_version(_registry(settings), name, source, version)
     except PitchsideError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(
-        f"{name} v{result['version']} on {result['shots_scored']} open-play shots from {shots_path} "
-        f"({result['shots_without_provider_xg']} without statsbomb_xg left out of the comparison)"
-    )
+    if name == "xg":
+        click.echo(
+            f"{name} v{result['version']} on {result['shots_scored']} open-play shots from {source} "
+            f"({result['shots_without_provider_xg']} without statsbomb_xg left out of the comparison)"
+        )
+    else:
+        click.echo(f"{name} v{result['version']} on {result['attempts']} steal attempts from {source}")
     click.echo(_table(result["metrics"]))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import xgboost as xgb
 
 from features.shot import SHOT_FEATURE_NAMES
@@ -31,6 +32,7 @@ from .split import Split, split_dataset
 __all__ = ["GateRefused", "TrainOptions", "TrainResult", "evaluate", "gate", "train_xg"]
 
 MODEL_NAME = "xg"
+FloatArray = npt.NDArray[np.float64]
 
 
 class GateRefused(PitchsideError):
@@ -71,26 +73,32 @@ def evaluate(
 
 
 def gate(
-    registry: ModelRegistry, name: str, data: ShotDataset, split: Split, new_log_loss: float, override: bool
+    registry: ModelRegistry,
+    name: str,
+    feature_names: tuple[str, ...],
+    x: FloatArray,
+    y: FloatArray,
+    new_log_loss: float,
+    override: bool,
 ) -> dict[str, Any]:
-    """Refuse a model worse than production on these evaluation shots, unless overridden."""
+    """Refuse a model worse than production on these evaluation rows (``x``, ``y``), unless
+    overridden. A production version built on other features cannot be compared: passed, said so."""
     current = registry.production(name)
     if current is None:
         return {"verdict": "passed: no production model yet", "production": None}
-    if list(current.feature_names) != list(SHOT_FEATURE_NAMES):
+    if list(current.feature_names) != list(feature_names):
         return {
             "verdict": f"passed: production v{current.version} has another feature schema",
             "production": current.version,
         }
     booster = xgb.Booster()
     booster.load_model(bytearray(registry.load_artifact(name, current.version)))
-    rows = split.test & np.isfinite(data.provider_xg)
-    p = booster.predict(xgb.DMatrix(data.x[rows])).astype(np.float64)
-    production_ll = scores(data.goal[rows], p)["log_loss"]
+    p = booster.predict(xgb.DMatrix(x)).astype(np.float64)
+    production_ll = scores(y, p)["log_loss"]
     worse = new_log_loss > production_ll
     verdict = (
         f"{'FAILED' if worse else 'passed'}: log loss {new_log_loss:.5f} against production "
-        f"v{current.version}'s {production_ll:.5f} on the same shots"
+        f"v{current.version}'s {production_ll:.5f} on the same rows"
     )
     if worse and not override:
         raise GateRefused(f"{verdict}; not registered (pass --override-gate to register anyway)")
@@ -156,8 +164,15 @@ def train_xg(
     step("evaluate on the held-out competition")
     metrics, predictions = evaluate(open_play, split, model, location)
     step("gate against production")
+    compared = split.test & np.isfinite(open_play.provider_xg)
     verdict = gate(
-        registry, options.name, open_play, split, metrics["model"]["log_loss"], options.override_gate
+        registry,
+        options.name,
+        SHOT_FEATURE_NAMES,
+        open_play.x[compared],
+        open_play.goal[compared],
+        metrics["model"]["log_loss"],
+        options.override_gate,
     )
     penalties = (everything.kind == "penalty") & (everything.competition != options.holdout)
     penalty_rate = float(everything.goal[penalties].mean()) if penalties.any() else 0.76

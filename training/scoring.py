@@ -8,18 +8,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
+
+from features.baseball import PITCH_FEATURE_NAMES
+from features.shot import SHOT_FEATURE_NAMES
+from models.players import load_player_reference
 from models.registry import ModelRegistry
 
-from features.shot import SHOT_FEATURE_NAMES
-
 from .metrics import scores
+from .savant import load_opportunities
 from .shot_dataset import build_dataset
 from .shots import TrainingDataError, load_shots
 
-__all__ = ["evaluate_version", "load_booster"]
+__all__ = ["evaluate_lead_version", "evaluate_version", "load_booster"]
 
 
-def load_booster(registry: ModelRegistry, name: str, version: int | None) -> tuple[xgb.Booster, int]:
+def load_booster(
+    registry: ModelRegistry, name: str, version: int | None, features: tuple[str, ...] = SHOT_FEATURE_NAMES
+) -> tuple[xgb.Booster, int]:
     """The booster of ``version`` (default: production), checksum and feature schema checked."""
     if version is None:
         production = registry.production(name)
@@ -27,10 +32,10 @@ def load_booster(registry: ModelRegistry, name: str, version: int | None) -> tup
             raise TrainingDataError(f"{name} has no production version: pass --version or promote one")
         version = production.version
     meta = registry.get(name, version)
-    if list(meta.feature_names) != list(SHOT_FEATURE_NAMES):
+    if list(meta.feature_names) != list(features):
         raise TrainingDataError(
             f"{name} v{version} was trained on other features ({len(meta.feature_names)} named) than this "
-            f"code computes ({len(SHOT_FEATURE_NAMES)}): retrain it"
+            f"code computes ({len(features)}): retrain it"
         )
     booster = xgb.Booster()
     try:
@@ -61,4 +66,22 @@ def evaluate_version(
         "shots_scored": int(rows.sum()),
         "shots_without_provider_xg": int((rows & ~compared).sum()),
         "metrics": metrics,
+    }
+
+
+def evaluate_lead_version(
+    registry: ModelRegistry, name: str, path: Path, version: int | None
+) -> dict[str, Any]:
+    """A Savant opportunities CSV (or directory) scored with a lead version; beside it, the file's own
+    success rate as a constant prediction (in-sample: a floor any model should beat)."""
+    booster, used = load_booster(registry, name, version, PITCH_FEATURE_NAMES)
+    data = load_opportunities(path, load_player_reference(path if path.is_dir() else path.parent))
+    p = booster.predict(xgb.DMatrix(data.x)).astype(np.float64)
+    rate = np.full(len(data), float(data.success.mean()))
+    return {
+        "name": name,
+        "version": used,
+        "attempts": len(data),
+        "left_out": data.left_out,
+        "metrics": {"model": scores(data.success, p), "file success rate": scores(data.success, rate)},
     }

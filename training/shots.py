@@ -24,7 +24,7 @@ from typing import Any
 
 from models.errors import PitchsideError
 
-__all__ = ["ShotRecord", "TrainingDataError", "file_lineage", "load_shots"]
+__all__ = ["ShotRecord", "TrainingDataError", "file_lineage", "hash_files", "load_shots"]
 
 
 class TrainingDataError(PitchsideError):
@@ -130,8 +130,11 @@ def file_lineage(path: Path) -> list[dict[str, str]]:
         files = sorted([*(path / "events").glob("*.json"), *(path / "matches").glob("*/*.json")])
     else:
         files = _shot_files(path)
-    base = path.parent if path.is_file() else path
-    # Names relative to the data path (recorded beside them), so lineage reads the same on any machine.
+    return hash_files(files, path.parent if path.is_file() else path)
+
+
+def hash_files(files: list[Path], base: Path) -> list[dict[str, str]]:
+    """Each file's name relative to ``base`` (so lineage reads the same on any machine) and sha256."""
     return [
         {"file": str(f.relative_to(base)), "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
         for f in files

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from models.settings import Settings
 from stream.app import model_registry
-from stream.contracts import DeadLetterHeaders
+from stream.contracts import DeadLetterHeaders, PitchEvent
 from stream.feed import LiveFeed, SeqStatus
 from stream.pacing import send_paced
 from stream.producer import RecordProducer
@@ -24,7 +24,7 @@ from stream.publisher import latest_key
 from stream.replay import resolve_match
 from stream.replay_plan import plan_match
 from stream.statsbomb import load_events
-from tests.factories import encode, frame, pass_event
+from tests.factories import encode, frame, pass_event, pitch_body
 
 from .collect import Collector
 from .conftest import WorkerProcess
@@ -264,3 +264,39 @@ async def test_replaying_a_match_again_supersedes_the_earlier_run(
     frames = out.by_kind["frame"]
     assert [p["data"]["frame"] for p in frames] == list(range(first.frames)) + list(range(second.frames))
     assert [p["seq"] for p in frames] == list(range(1, first.frames + second.frames + 1))
+
+
+async def test_a_pitch_with_a_runner_yields_one_21_point_curve_on_redis(
+    worker: WorkerProcess,
+    settings: Settings,
+    producer: RecordProducer,
+    redis_conn: aioredis.Redis,
+    match_id: str,
+) -> None:
+    # Kershaw's 0-1 curveball; runner and catcher ids as in the reference files (looked up there).
+    body = pitch_body(
+        pitcher_id="477132",
+        catcher_id="605131",
+        runner_id="682829",
+        runner_lead_ft=12.7,
+        pitch_type="CU",
+        velo_mph=73.1,
+        balls=0,
+        strikes=1,
+    )
+    pitch = PitchEvent(
+        match_id=match_id, event_id="p-1", ts=time.time_ns() // 1_000_000, type="pitch", pitch=body
+    )
+    async with Collector(redis_conn, settings.redis_prefix, match_id) as out:
+        await producer.send(pitch)
+        await producer.flush()
+        await out.until({"lead_curve": 1, "pitch_context": 1}, timeout_s=30, worker=worker)
+        await out.drain(seconds=1.0)
+    [curve] = out.by_kind["lead_curve"]
+    probabilities = curve["data"]["probabilities"]
+    assert len(probabilities) == 21 and probabilities == sorted(probabilities)  # monotone in the lead
+    assert curve["data"]["leads_ft"] == [float(v) for v in range(21)]
+    assert curve["model"]["name"] == "lead" and curve["seq"] == 1
+    assert curve["data"]["current_lead_ft"] == 12.7
+    context = out.by_kind["pitch_context"][0]["data"]
+    assert context["sprint_speed_from"] == "reference" and context["pop_time_from"] == "reference"

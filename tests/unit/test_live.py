@@ -20,6 +20,7 @@ from stream.contracts import (
     TrackingFrame,
 )
 from stream.processing import LiveConfig, MatchProcessor, Received
+from tests.factories import pitch_body
 
 AT = Received(produced_ts=10, ingest_ts=12)
 T0 = 1_700_000_000_000
@@ -321,18 +322,7 @@ def pitch(body: PitchBody | None) -> PitchEvent:
 def test_a_pitch_with_a_runner_gets_its_context_from_the_event_and_the_reference() -> None:
     reference = PlayerReference({"r1": 28.5}, {("c1", "2B"): 1.95})
     proc = MatchProcessor({}, {}, reference=reference)
-    body = PitchBody(
-        pitcher_id="pp",
-        catcher_id="c1",
-        runner_id="r1",
-        target_base="2B",
-        runner_lead_ft=11.5,
-        pitch_type="SL",
-        velo_mph=86.0,
-        balls=1,
-        strikes=2,
-    )
-    [out] = [o for o in proc.on_event(pitch(body), AT) if o.kind == "pitch_context"]
+    [out] = [o for o in proc.on_event(pitch(pitch_body()), AT) if o.kind == "pitch_context"]
     f = out.data["features"]
     assert (f["lead_ft"], f["runner_sprint_speed_fps"], f["catcher_pop_time_s"]) == (11.5, 28.5, 1.95)
     assert f["pitch_group=breaking"] == 1.0 and f["outs"] is None

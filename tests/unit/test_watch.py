@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream.watch import describe_pitch_context, describe_shot_context
+from stream.watch import describe_lead_curve, describe_pitch_context, describe_shot_context
 
 
 def test_a_shot_context_line_says_where_the_players_came_from_and_what_it_measured() -> None:
@@ -34,3 +34,18 @@ def test_a_pitch_context_line_names_the_runner_the_base_and_the_lead() -> None:
         },
     }
     assert describe_pitch_context(payload) == "  g1: runner 682829 -> 2B, lead 12.7 ft, sprint speed ?"
+
+
+def test_a_lead_curve_line_reads_the_curve_every_5_ft_and_at_the_current_lead() -> None:
+    payload = {
+        "model": {"name": "lead", "version": 3},
+        "data": {
+            "leads_ft": [float(v) for v in range(21)],
+            "probabilities": [0.5 + v / 50 for v in range(21)],
+            "current_lead_ft": 12.5,
+            "current_probability": 0.75,
+        },
+    }
+    line = describe_lead_curve(payload)
+    assert "(lead v3)" in line and "0 ft 0.50" in line and "20 ft 0.90" in line and "15 ft 0.80" in line
+    assert line.endswith("at 12.5 ft now: 0.75")

@@ -1,4 +1,4 @@
-"""The production xG model inside a worker, and its hot swap.
+"""The production models inside a worker (xG, lead distance), and their hot swap.
 
 The worker polls the registry's ``production`` alias every ``PITCHSIDE_MODEL_POLL_S`` seconds (a
 small file read). When it names another version, that version is loaded off the event loop (its
@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
+from features.baseball import PITCH_FEATURE_NAMES
 from features.shot import SHOT_FEATURE_NAMES
 from models.errors import PitchsideError
+from models.lead import LeadModel
 from models.xg import XgModel
 
-__all__ = ["ModelSource", "XgServer"]
+__all__ = ["LeadServer", "ModelServer", "ModelSource", "XgServer", "build_lead", "build_xg"]
 
 log = logging.getLogger(__name__)
 DEFAULT_PENALTY_RATE = 0.76
@@ -43,28 +45,47 @@ class ModelSource(Protocol):
     def load_artifact(self, name: str, version: int) -> bytes: ...
 
 
-class XgServer:
+class Served(Protocol):
+    """What a served model says about itself."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+M = TypeVar("M", bound=Served)
+Builder = Callable[[bytes, _Version, str, int], M]
+
+
+def build_xg(artifact: bytes, meta: _Version, name: str, version: int) -> XgModel:
+    extra = meta.extra or {}
+    rate = extra.get("penalty_rate", DEFAULT_PENALTY_RATE)
+    penalty_rate = float(rate) if isinstance(rate, int | float) else DEFAULT_PENALTY_RATE
+    return XgModel.from_artifact(
+        artifact, meta.feature_names, SHOT_FEATURE_NAMES, name, version, penalty_rate
+    )
+
+
+def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> LeadModel:
+    return LeadModel.from_artifact(artifact, meta.feature_names, PITCH_FEATURE_NAMES, name, version)
+
+
+class ModelServer(Generic[M]):
     """Holds the production version of one model; :meth:`refresh` follows the alias."""
 
-    def __init__(self, source: ModelSource, name: str = "xg") -> None:
+    def __init__(self, source: ModelSource, name: str, build: Builder[M]) -> None:
         self.source = source
         self.name = name
-        self.model: XgModel | None = None
+        self.build = build
+        self.model: M | None = None
         self.failed: dict[int, str] = {}  # versions that could not load, and why (not retried)
         self.counts: Counter[str] = Counter()
 
-    def load(self, version: int) -> XgModel:
+    def load(self, version: int) -> M:
         meta = self.source.get(self.name, version)
-        extra = meta.extra or {}
-        rate = extra.get("penalty_rate", DEFAULT_PENALTY_RATE)
-        return XgModel.from_artifact(
-            self.source.load_artifact(self.name, version),
-            meta.feature_names,
-            SHOT_FEATURE_NAMES,
-            self.name,
-            version,
-            float(rate) if isinstance(rate, int | float) else DEFAULT_PENALTY_RATE,
-        )
+        return self.build(self.source.load_artifact(self.name, version), meta, self.name, version)
 
     def _wanted(self) -> int | None:
         try:
@@ -112,10 +133,20 @@ class XgServer:
         log.error("%s v%s cannot serve (%s); still serving %s", self.name, version, exc, serving)
         return False
 
-    def _install(self, loaded: XgModel) -> bool:
+    def _install(self, loaded: M) -> bool:
         # One assignment between two messages: every shot is scored by the old or the new version.
         old = self.model.version if self.model else None
         self.model = loaded
         self.counts["swaps"] += 1
         log.info("%s now served by v%s (was %s)", self.name, loaded.version, old)
         return True
+
+
+class XgServer(ModelServer[XgModel]):
+    def __init__(self, source: ModelSource, name: str = "xg") -> None:
+        super().__init__(source, name, build_xg)
+
+
+class LeadServer(ModelServer[LeadModel]):
+    def __init__(self, source: ModelSource, name: str = "lead") -> None:
+        super().__init__(source, name, build_lead)

@@ -1,0 +1,146 @@
+"""The lead-distance model: Savant attempts in, a monotone 21-point curve per pitch out."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, pitch_context
+from models.players import PlayerReference
+from models.registry import ModelRegistry
+from models.settings import Settings
+from stream.cli import cli
+from stream.contracts import PitchBody, PitchEvent
+from stream.model_serving import LeadServer
+from stream.processing import MatchProcessor, Received
+from tests.factories import pitch_body
+from tests.shared_data import shared_path
+from training.lead_pipeline import LeadOptions, train_lead
+from training.savant import REQUIRED_COLUMNS, load_opportunities
+from training.shots import TrainingDataError
+
+
+@pytest.fixture(scope="module")
+def slice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 rows from each of four seasons of the real file, and the real reference files."""
+    source = shared_path("savant")
+    target = tmp_path_factory.mktemp("savant")
+    with (source / "stolen_base_opportunities_2016-2021.csv").open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        fields = reader.fieldnames or []
+    picked = [
+        r
+        for year in ("2016", "2017", "2018", "2019")
+        for r in [x for x in rows if x["date"][:4] == year][:400]
+    ]
+    with (target / "stolen_base_opportunities_slice.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(picked)
+    for name in ("runner_sprint_speed.csv", "catcher_pop_time.csv"):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+def test_attempts_are_sb_and_cs_with_a_lead_and_the_rest_is_counted(slice_dir: Path) -> None:
+    data = load_opportunities(slice_dir, PlayerReference())
+    assert set(np.unique(data.success)) <= {0.0, 1.0} and len(data) > 1000
+    assert data.x.shape[1] == len(PITCH_FEATURE_NAMES)
+    assert np.isfinite(data.x[:, 0]).all()  # every attempt kept has its lead
+    assert sum(data.left_out.values()) + len(data) == 1600
+    assert np.isnan(data.x[:, 1]).all()  # an empty reference: sprint speed unknown, NaN
+
+
+def test_training_on_a_slice_is_reproducible_beats_the_baselines_and_is_monotone(
+    slice_dir: Path, tmp_path: Path
+) -> None:
+    registry = ModelRegistry(tmp_path)
+    v1, s1 = train_lead(LeadOptions(slice_dir, seed=5), registry)
+    _v2, s2 = train_lead(LeadOptions(slice_dir, seed=5, override_gate=True), registry)
+    assert s1["metrics"] == s2["metrics"] and s1["holdout"] == 2019
+    assert s1["metrics"]["model"]["log_loss"] < s1["metrics"]["overall rate"]["log_loss"]
+    assert {"report.md", "reliability.png", "curves.png"} <= set(v1.report_files)
+    for curve in s1["curves"]:
+        p = curve["probabilities"]
+        assert len(p) == 21 and all(b >= a for a, b in itertools.pairwise(p))
+
+
+def test_every_curve_of_the_shipped_model_rises_with_the_lead() -> None:
+    server = LeadServer(ModelRegistry(Settings().baseline_registry_dir))
+    assert server.refresh_now() and server.model is not None
+    rng = np.random.default_rng(1)
+    n = 300
+    contexts = pitch_context(
+        rng.uniform(0, 25, n),
+        np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(23, 31, n)),
+        np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(1.8, 2.2, n)),
+        rng.uniform(70, 100, n),
+        [str(rng.choice(["FF", "SL", "CH", "CU", "PO", "XX"])) for _ in range(n)],
+        rng.integers(0, 4, n),
+        rng.integers(0, 3, n),
+        np.nan,
+        [str(rng.choice(["2B", "3B"])) for _ in range(n)],
+    )
+    for row in contexts:
+        curve = server.model.curve(row)
+        assert curve.shape == (21,) and ((curve >= 0) & (curve <= 1)).all()
+        assert (np.diff(curve) >= 0).all()
+
+
+def test_a_pitch_with_a_runner_gets_its_21_point_curve_with_the_version(tmp_path: Path) -> None:
+    server = LeadServer(ModelRegistry(Settings().baseline_registry_dir))
+    server.refresh_now()
+    proc = MatchProcessor({}, {}, reference=PlayerReference({"r1": 29.0}, {("c1", "2B"): 1.95}), lead=server)
+    body = pitch_body(runner_lead_ft=12.5)
+    event = PitchEvent(match_id="g1", event_id="e1", ts=1_700_000_000_000, type="pitch", pitch=body)
+    [out] = [o for o in proc.on_event(event, Received(1, 2)) if o.kind == "lead_curve"]
+    data = out.data
+    assert data["leads_ft"] == LEAD_GRID_FT.tolist() and len(data["probabilities"]) == 21
+    assert out.model is not None and (out.model.name, out.model.version) == ("lead", 1)
+    expected = np.interp(12.5, LEAD_GRID_FT, data["probabilities"])
+    assert data["current_probability"] == pytest.approx(expected, abs=1e-3)
+    no_runner = PitchEvent(match_id="g1", event_id="e2", ts=1, type="pitch", pitch=PitchBody(pitcher_id="p"))
+    assert [o.kind for o in proc.on_event(no_runner, Received(1, 2))] == ["event"]
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_bad_files_are_refused_with_what_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(TrainingDataError, match="missing column"):
+        load_opportunities(
+            _write(tmp_path / "a.csv", ["date", "result"], [["2020-01-01", "SB"]]), PlayerReference()
+        )
+    header = list(REQUIRED_COLUMNS)
+    pickoffs = [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95"]]
+    with pytest.raises(TrainingDataError, match="no steal attempts"):
+        load_opportunities(_write(tmp_path / "b.csv", header, pickoffs), PlayerReference())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "lead", "--data", "/nonexistent.csv"], "does not exist"),
+        (["models", "evaluate", "lead"], "needs --opportunities"),
+    ],
+)
+def test_the_cli_says_what_is_wrong_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    env = {
+        "PITCHSIDE_REGISTRY_DIR": str(tmp_path / "r"),
+        "PITCHSIDE_BASELINE_REGISTRY_DIR": str(tmp_path / "none"),
+    }
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert message in error

@@ -1,0 +1,224 @@
+"""The lead-distance pipeline: load Savant opportunities -> features -> split by season -> train
+(monotone in lead) -> evaluate against two baselines -> gate -> register.
+
+The latest season is held out whole for evaluation; early stopping uses one other season, picked
+with the seed. The probability may only rise with the lead (an XGBoost monotone constraint), and
+with the runner's sprint speed and the catcher's pop time.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import numpy.typing as npt
+
+from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, lead_grid
+from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
+from models.registry import ModelRegistry, ModelVersion
+
+from .learn import Fitted, fit
+from .metrics import scores
+from .pipeline import gate
+from .report import reliability_plot
+from .savant import LeadDataset, csv_files, load_opportunities
+from .shots import TrainingDataError, hash_files
+
+__all__ = ["LEAD_MONOTONE", "LeadOptions", "evaluate_lead", "train_lead"]
+
+FloatArray = npt.NDArray[np.float64]
+MODEL_NAME = "lead"
+_RISING = ("lead_ft", "runner_sprint_speed_fps", "catcher_pop_time_s")
+LEAD_MONOTONE = "(" + ",".join("1" if n in _RISING else "0" for n in PITCH_FEATURE_NAMES) + ")"
+
+
+@dataclass(frozen=True)
+class LeadOptions:
+    data: Path
+    seed: int = 7
+    override_gate: bool = False
+    name: str = MODEL_NAME
+
+
+def _bucket_rates(lead: FloatArray, y: FloatArray) -> tuple[dict[int, float], float]:
+    overall = float(y.mean())
+    buckets = np.floor(lead).astype(int)
+    return {int(b): float(y[buckets == b].mean()) for b in np.unique(buckets)}, overall
+
+
+def evaluate_lead(
+    data: LeadDataset, train: npt.NDArray[np.bool_], test: npt.NDArray[np.bool_], model: Fitted
+) -> tuple[dict[str, Any], dict[str, FloatArray]]:
+    """The model and two baselines fitted on the training rows (the overall success rate; the rate per
+    1-ft lead bucket, the overall rate where a bucket is empty), on the same held-out rows."""
+    y = data.success[test]
+    by_bucket, overall = _bucket_rates(data.x[train, 0], data.success[train])
+    test_buckets = np.floor(data.x[test, 0]).astype(int)
+    predictions = {
+        "model": model.predict(data.x[test]),
+        "overall rate": np.full(len(y), overall),
+        "rate by 1-ft lead": np.array([by_bucket.get(int(b), overall) for b in test_buckets]),
+    }
+    return {name: scores(y, p) for name, p in predictions.items()}, {"y": y, **predictions}
+
+
+def _curve_pairs(data: LeadDataset, test: npt.NDArray[np.bool_]) -> list[tuple[int, str]]:
+    """A few real held-out attempts to draw curves for: the fastest and slowest known runner, and
+    the attempt against the quickest known pop time."""
+    rows = np.flatnonzero(test)
+    speed, pop = data.x[rows, 1], data.x[rows, 2]
+    picks: list[tuple[int, str]] = []
+    if np.isfinite(speed).any():
+        picks.append((int(rows[np.nanargmax(speed)]), "fastest runner"))
+        picks.append((int(rows[np.nanargmin(speed)]), "slowest runner"))
+    if np.isfinite(pop).any():
+        picks.append((int(rows[np.nanargmin(pop)]), "quickest catcher"))
+    return picks
+
+
+def _curves_plot(
+    data: LeadDataset, model: Fitted, picks: list[tuple[int, str]]
+) -> tuple[bytes, list[dict[str, Any]]]:
+    fig, ax = plt.subplots(figsize=(7, 5))
+    curves = []
+    for row, label in picks:
+        p = model.predict(lead_grid(data.x[row]))
+        name = f"{label}: runner {data.runner[row]} v catcher {data.catcher[row]} ({data.target_base[row]})"
+        ax.plot(LEAD_GRID_FT, p, marker=".", label=name)
+        curves.append({"label": name, "probabilities": [round(float(v), 4) for v in p]})
+    ax.set_xlabel("lead at the pitcher's first move (ft)")
+    ax.set_ylabel("P(steal succeeds)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("21-point curves, real held-out attempts")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue(), curves
+
+
+def _report(summary: dict[str, Any]) -> str:
+    m = summary["metrics"]
+    lines = [
+        f"# {summary['name']} — evaluation report",
+        "",
+        f"Trained {summary['created']} on Baseball Savant stolen-base attempts ({summary['rows']} SB/CS "
+        f"with a lead; left out: {summary['left_out']}). Data: Baseball Savant / MLBAM.",
+        "",
+        f"Held out: season **{summary['holdout']}** ({summary['split']['test']} attempts). Trained on "
+        f"{summary['split']['train']} attempts of seasons {summary['train_seasons']}; early stopping on "
+        f"season {summary['valid_season']} ({summary['split']['valid']}), picked with seed "
+        f"{summary['seed']}.",
+        "",
+        "| model | attempts | successes | log loss | Brier | ROC AUC | ECE |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {k} | {v['shots']} | {v['goals']} | {v['log_loss']:.4f} | {v['brier']:.4f} | "
+            f"{'-' if v['roc_auc'] is None else format(v['roc_auc'], '.4f')} | {v['ece']:.4f} |"
+            for k, v in m.items()
+        ],
+        "",
+        f"Gate: {summary['gate']['verdict']}",
+        "",
+        "![reliability](reliability.png)",
+        "",
+        "## 21-point curves (lead 0..20 ft)",
+        "",
+        *[f"- {c['label']}: " + ", ".join(f"{p:.2f}" for p in c["probabilities"]) for c in summary["curves"]],
+        "",
+        "![curves](curves.png)",
+        "",
+        f"Monotone constraints `{LEAD_MONOTONE}` over {list(PITCH_FEATURE_NAMES)}: the probability never "
+        "falls as the lead, the sprint speed or the pop time grows. Unknown sprint speed or pop time: NaN, "
+        "XGBoost's missing-value branch.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def train_lead(
+    options: LeadOptions, registry: ModelRegistry, step: Callable[[str], None] = lambda _s: None
+) -> tuple[ModelVersion, dict[str, Any]]:
+    savant_dir = options.data if options.data.is_dir() else options.data.parent
+    step(f"load opportunities from {options.data}")
+    data = load_opportunities(options.data, load_player_reference(savant_dir))
+    seasons = sorted(set(data.season.tolist()))
+    if len(seasons) < 3:
+        raise TrainingDataError(
+            f"{options.data}: {len(seasons)} season(s); need 3 (train, early stopping, held out)"
+        )
+    holdout = seasons[-1]
+    rng = np.random.default_rng(options.seed)
+    valid_season = int(rng.choice(seasons[:-1]))
+    test = data.season == holdout
+    valid = data.season == valid_season
+    train = ~test & ~valid
+    step(f"train on {int(train.sum())} attempts, holding out season {holdout}")
+    model = fit(
+        data.x[train],
+        data.success[train],
+        data.x[valid],
+        data.success[valid],
+        PITCH_FEATURE_NAMES,
+        options.seed,
+        {"monotone_constraints": LEAD_MONOTONE},
+    )
+    step("evaluate")
+    metrics, predictions = evaluate_lead(data, train, test, model)
+    verdict = gate(
+        registry,
+        options.name,
+        PITCH_FEATURE_NAMES,
+        data.x[test],
+        data.success[test],
+        metrics["model"]["log_loss"],
+        options.override_gate,
+    )
+    curves_png, curves = _curves_plot(data, model, _curve_pairs(data, test))
+    summary: dict[str, Any] = {
+        "name": options.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": len(data),
+        "left_out": data.left_out,
+        "holdout": holdout,
+        "valid_season": valid_season,
+        "train_seasons": [s for s in seasons if s not in (holdout, valid_season)],
+        "seed": options.seed,
+        "split": {"train": int(train.sum()), "valid": int(valid.sum()), "test": int(test.sum())},
+        "metrics": metrics,
+        "gate": verdict,
+        "curves": curves,
+    }
+    y = predictions.pop("y")
+    step("register")
+    version = registry.register(
+        options.name,
+        bytes(model.booster.save_raw("ubj")),
+        feature_names=list(PITCH_FEATURE_NAMES),
+        params={**model.params, "rounds": model.best_iteration + 1},
+        metrics={"holdout": metrics, "valid_log_loss": round(model.valid_log_loss, 5)},
+        lineage={
+            "files": hash_files(
+                [
+                    *csv_files(options.data),
+                    *(p for f in (SPRINT_FILE, POP_TIME_FILE) if (p := savant_dir / f).is_file()),
+                ],
+                savant_dir,
+            ),
+            "holdout_season": holdout,
+            "valid_season": valid_season,
+            "seed": options.seed,
+        },
+        report_files={
+            "report.md": _report(summary).encode(),
+            "reliability.png": reliability_plot(y, predictions),
+            "curves.png": curves_png,
+        },
+        extra={"kind": "lead", "leads_ft": [float(v) for v in LEAD_GRID_FT], "gate": verdict},
+    )
+    return version, summary
