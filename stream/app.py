@@ -26,20 +26,11 @@ from .ledger import Admit, InputLedger
 from .model_serving import LeadServer, XgServer
 from .processing import LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
+from .topics import CHANGELOG_CONFIG
 
 __all__ = ["WorkerParts", "create_app", "model_registry", "redis_client"]
 
 log = logging.getLogger(__name__)
-
-# Changelogs get a record per frame. Kafka compacts only closed segments, and a default segment
-# stays open for a week or 1 GiB, so a worker's recovery would replay every record ever written:
-# short segments let compaction keep it to about one record per key.
-CHANGELOG_CONFIG = {
-    "segment.ms": "60000",
-    "segment.bytes": str(16 * 1024 * 1024),
-    "min.cleanable.dirty.ratio": "0.1",
-    "delete.retention.ms": "60000",
-}
 
 
 def model_registry(settings: Settings) -> ModelRegistry:

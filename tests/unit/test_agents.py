@@ -10,6 +10,7 @@ import pytest
 from models.settings import Settings
 from stream.app import WorkerParts, create_app
 from stream.publisher import InMemoryPublisher
+from stream.topics import TABLES, changelog_topics
 from tests.factories import encode, frame, pass_event
 
 
@@ -58,3 +59,10 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_flows(
     assert sent[0]["value"] == b"{broken"
     published = parts.publisher.channels["pitchside:m1:frame"]  # type: ignore[attr-defined]
     assert [o.seq for o in published] == [1]
+
+
+def test_the_changelogs_created_up_front_are_the_ones_the_tables_use(parts: WorkerParts) -> None:
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", worker_web_port=0, app_id="unit")
+    used = sorted(table.changelog_topic.get_topic_name() for table in parts.app.tables.values())
+    assert used == sorted(changelog_topics(settings))
+    assert sorted(parts.app.tables) == sorted(TABLES)
