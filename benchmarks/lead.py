@@ -37,8 +37,13 @@ def main() -> None:
     context = pitch_context(20.8, 30.5, 2.065, 73.1, ["CU"], 0, 1, np.nan, ["2B"])[0]
     grid = lead_grid(context)
     curve = time_calls(lambda: model.curve(context), args.calls)
-    plain = time_calls(lambda: model.booster.predict(xgb.DMatrix(grid)), args.calls)
-    same = np.allclose(model.curve(context), model.booster.predict(xgb.DMatrix(grid)), atol=1e-6)
+
+    def plain_predict() -> np.ndarray:
+        margin = model.booster.predict(xgb.DMatrix(grid), output_margin=True)
+        return 1.0 / (1.0 + np.exp(-(model.scale * margin + model.shift)))  # the same calibration
+
+    plain = time_calls(plain_predict, args.calls)
+    same = np.allclose(model.curve(context), plain_predict(), atol=1e-6)
     probabilities = model.curve(context)
     print(
         f"{model.name} v{model.version}: "

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -11,9 +12,9 @@ import xgboost as xgb
 
 from features.baseball import LEAD_GRID_FT, lead_grid
 
-from .xg import load_booster
+from .xg import ModelLoadError, load_booster
 
-__all__ = ["LeadModel"]
+__all__ = ["LeadModel", "platt"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -21,10 +22,16 @@ FloatArray = npt.NDArray[np.float64]
 class LeadModel:
     """One registered lead-distance version held in memory."""
 
-    def __init__(self, booster: xgb.Booster, name: str, version: int) -> None:
+    def __init__(
+        self, booster: xgb.Booster, name: str, version: int, scale: float = 1.0, shift: float = 0.0
+    ) -> None:
         self.booster = booster
         self.name = name
         self.version = version
+        # Platt recalibration fitted in training on the most recent season before the held-out one:
+        # p = sigmoid(scale * margin + shift). A positive scale keeps the curve rising with the lead.
+        self.scale = scale
+        self.shift = shift
 
     @classmethod
     def from_artifact(
@@ -34,10 +41,24 @@ class LeadModel:
         expected_features: Sequence[str],
         name: str,
         version: int,
+        calibration: dict[str, Any] | None = None,
     ) -> LeadModel:
-        return cls(load_booster(artifact, feature_names, expected_features, name, version), name, version)
+        scale, shift = platt(calibration)
+        booster = load_booster(artifact, feature_names, expected_features, name, version)
+        return cls(booster, name, version, scale, shift)
 
     def curve(self, context: FloatArray, leads: FloatArray = LEAD_GRID_FT) -> FloatArray:
         """P(steal succeeds) at each lead in ``leads`` for one pitch's context row."""
-        out: FloatArray = self.booster.inplace_predict(lead_grid(context, leads)).astype(np.float64)
+        margin = self.booster.inplace_predict(lead_grid(context, leads), predict_type="margin")
+        out: FloatArray = 1.0 / (1.0 + np.exp(-(self.scale * margin.astype(np.float64) + self.shift)))
         return out
+
+
+def platt(calibration: dict[str, Any] | None) -> tuple[float, float]:
+    """(scale, shift) of a stored Platt calibration; identity when there is none or it is unusable."""
+    if not calibration or calibration.get("method") != "platt":
+        return 1.0, 0.0
+    scale, shift = calibration.get("scale"), calibration.get("shift")
+    if not isinstance(scale, int | float) or not isinstance(shift, int | float) or scale <= 0:
+        raise ModelLoadError(f"unusable calibration {calibration!r}: scale must be a positive number")
+    return float(scale), float(shift)

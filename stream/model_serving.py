@@ -69,7 +69,15 @@ def build_xg(artifact: bytes, meta: _Version, name: str, version: int) -> XgMode
 
 
 def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> LeadModel:
-    return LeadModel.from_artifact(artifact, meta.feature_names, PITCH_FEATURE_NAMES, name, version)
+    calibration = (meta.extra or {}).get("calibration")
+    return LeadModel.from_artifact(
+        artifact,
+        meta.feature_names,
+        PITCH_FEATURE_NAMES,
+        name,
+        version,
+        calibration if isinstance(calibration, dict) else None,
+    )
 
 
 class ModelServer(Generic[M]):

@@ -61,11 +61,11 @@ class _Bars:
 
 
 def _table(rows: dict[str, dict[str, Any]]) -> str:
-    lines = [f"  {'':<18} {'rows':>6} {'hits':>6} {'log loss':>9} {'Brier':>7} {'ROC AUC':>8} {'ECE':>7}"]
+    lines = [f"  {'':<26} {'rows':>6} {'hits':>6} {'log loss':>9} {'Brier':>7} {'ROC AUC':>8} {'ECE':>7}"]
     for name, m in rows.items():
         auc = "-" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
         lines.append(
-            f"  {name:<18} {m['shots']:>6} {m['goals']:>6} {m['log_loss']:>9.4f} {m['brier']:>7.4f} "
+            f"  {name:<26} {m['shots']:>6} {m['goals']:>6} {m['log_loss']:>9.4f} {m['brier']:>7.4f} "
             f"{auc:>8} {m['ece']:>7.4f}"
         )
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """The lead-distance pipeline: load Savant opportunities -> features -> split by season -> train
 (monotone in lead) -> evaluate against two baselines -> gate -> register.
 
-The latest season is held out whole for evaluation; early stopping uses one other season, picked
-with the seed. The probability may only rise with the lead (an XGBoost monotone constraint), and
-with the runner's sprint speed and the catcher's pop time.
+The latest season is held out whole for evaluation; early stopping uses the season before it. The
+probability may only rise with the lead (an XGBoost monotone constraint), and with the runner's
+sprint speed and the catcher's pop time. The booster's output is then recalibrated (Platt scaling)
+on the early-stopping season, the most recent one before the held-out season.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
+import xgboost as xgb
 
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, lead_grid
+from models.lead import platt
 from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
 
@@ -52,8 +55,53 @@ def _bucket_rates(lead: FloatArray, y: FloatArray) -> tuple[dict[int, float], fl
     return {int(b): float(y[buckets == b].mean()) for b in np.unique(buckets)}, overall
 
 
+class Predictor(Protocol):
+    def predict(self, x: FloatArray) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """The fitted booster with Platt recalibration: ``sigmoid(scale * margin + shift)``."""
+
+    model: Fitted
+    scale: float
+    shift: float
+
+    def margin(self, x: FloatArray) -> FloatArray:
+        out: FloatArray = self.model.booster.predict(xgb.DMatrix(x), output_margin=True).astype(np.float64)
+        return out
+
+    def predict(self, x: FloatArray) -> FloatArray:
+        out: FloatArray = 1.0 / (1.0 + np.exp(-(self.scale * self.margin(x) + self.shift)))
+        return out
+
+
+def fit_platt(margin: FloatArray, y: FloatArray) -> tuple[float, float]:
+    """Logistic regression of the outcome on the booster's margin (Newton's method). The most recent
+    season before the held-out one carries the latest league conditions (2023's rule changes raised
+    success rates); a scale that is not positive would break monotonicity: identity then."""
+    scale, shift = 1.0, 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(scale * margin + shift)))
+        w = p * (1.0 - p)
+        gradient = np.array([((p - y) * margin).sum(), (p - y).sum()])
+        hessian = np.array([[(w * margin * margin).sum(), (w * margin).sum()], [(w * margin).sum(), w.sum()]])
+        step = np.linalg.solve(hessian, gradient)
+        scale, shift = scale - float(step[0]), shift - float(step[1])
+        if abs(step).max() < 1e-9:
+            break
+    return (scale, shift) if scale > 0 else (1.0, 0.0)
+
+
+def calibrated_probabilities(margin: FloatArray, extra: dict[str, Any]) -> FloatArray:
+    """A registered version's probabilities from its raw margins and stored calibration."""
+    scale, shift = platt(extra.get("calibration") if isinstance(extra.get("calibration"), dict) else None)
+    out: FloatArray = 1.0 / (1.0 + np.exp(-(scale * margin + shift)))
+    return out
+
+
 def evaluate_lead(
-    data: LeadDataset, train: npt.NDArray[np.bool_], test: npt.NDArray[np.bool_], model: Fitted
+    data: LeadDataset, train: npt.NDArray[np.bool_], test: npt.NDArray[np.bool_], model: Predictor
 ) -> tuple[dict[str, Any], dict[str, FloatArray]]:
     """The model and two baselines fitted on the training rows (the overall success rate; the rate per
     1-ft lead bucket, the overall rate where a bucket is empty), on the same held-out rows."""
@@ -83,7 +131,7 @@ def _curve_pairs(data: LeadDataset, test: npt.NDArray[np.bool_]) -> list[tuple[i
 
 
 def _curves_plot(
-    data: LeadDataset, model: Fitted, picks: list[tuple[int, str]]
+    data: LeadDataset, model: Predictor, picks: list[tuple[int, str]]
 ) -> tuple[bytes, list[dict[str, Any]]]:
     fig, ax = plt.subplots(figsize=(7, 5))
     curves = []
@@ -113,7 +161,8 @@ def _report(summary: dict[str, Any]) -> str:
         "",
         f"Held out: season **{summary['holdout']}** ({summary['split']['test']} attempts). Trained on "
         f"{summary['split']['train']} attempts of seasons {summary['train_seasons']}; early stopping on "
-        f"season {summary['valid_season']} ({summary['split']['valid']}), picked with seed "
+        f"season {summary['valid_season']} ({summary['split']['valid']}), also used to recalibrate "
+        f"(Platt: scale {summary['calibration'][0]:.3f}, shift {summary['calibration'][1]:.3f}); seed "
         f"{summary['seed']}.",
         "",
         "| model | attempts | successes | log loss | Brier | ROC AUC | ECE |",
@@ -153,8 +202,9 @@ def train_lead(
             f"{options.data}: {len(seasons)} season(s); need 3 (train, early stopping, held out)"
         )
     holdout = seasons[-1]
-    rng = np.random.default_rng(options.seed)
-    valid_season = int(rng.choice(seasons[:-1]))
+    # Early stopping and recalibration use the latest season before it: the closest to the league
+    # the model will score (seasons drift: 2023's rule changes raised success rates).
+    valid_season = seasons[-2]
     test = data.season == holdout
     valid = data.season == valid_season
     train = ~test & ~valid
@@ -168,8 +218,13 @@ def train_lead(
         options.seed,
         {"monotone_constraints": LEAD_MONOTONE},
     )
+    step(f"calibrate on season {valid_season}")
+    raw = Calibrated(model, 1.0, 0.0)
+    scale, shift = fit_platt(raw.margin(data.x[valid]), data.success[valid])
+    calibrated = Calibrated(model, scale, shift)
     step("evaluate")
-    metrics, predictions = evaluate_lead(data, train, test, model)
+    metrics, predictions = evaluate_lead(data, train, test, calibrated)
+    metrics["model before calibration"] = scores(data.success[test], raw.predict(data.x[test]))
     verdict = gate(
         registry,
         options.name,
@@ -178,8 +233,9 @@ def train_lead(
         data.success[test],
         metrics["model"]["log_loss"],
         options.override_gate,
+        calibrated_probabilities,
     )
-    curves_png, curves = _curves_plot(data, model, _curve_pairs(data, test))
+    curves_png, curves = _curves_plot(data, calibrated, _curve_pairs(data, test))
     summary: dict[str, Any] = {
         "name": options.name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -193,6 +249,7 @@ def train_lead(
         "metrics": metrics,
         "gate": verdict,
         "curves": curves,
+        "calibration": (scale, shift),
     }
     y = predictions.pop("y")
     step("register")
@@ -219,6 +276,16 @@ def train_lead(
             "reliability.png": reliability_plot(y, predictions),
             "curves.png": curves_png,
         },
-        extra={"kind": "lead", "leads_ft": [float(v) for v in LEAD_GRID_FT], "gate": verdict},
+        extra={
+            "kind": "lead",
+            "leads_ft": [float(v) for v in LEAD_GRID_FT],
+            "gate": verdict,
+            "calibration": {
+                "method": "platt",
+                "scale": scale,
+                "shift": shift,
+                "fitted_on": f"season {valid_season}",
+            },
+        },
     )
     return version, summary

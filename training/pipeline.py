@@ -80,9 +80,11 @@ def gate(
     y: FloatArray,
     new_log_loss: float,
     override: bool,
+    calibrated: Callable[[FloatArray, dict[str, Any]], FloatArray] | None = None,
 ) -> dict[str, Any]:
     """Refuse a model worse than production on these evaluation rows (``x``, ``y``), unless
-    overridden. A production version built on other features cannot be compared: passed, said so."""
+    overridden. A production version built on other features cannot be compared: passed, said so.
+    ``calibrated`` turns production's raw margins into probabilities with its stored calibration."""
     current = registry.production(name)
     if current is None:
         return {"verdict": "passed: no production model yet", "production": None}
@@ -93,7 +95,12 @@ def gate(
         }
     booster = xgb.Booster()
     booster.load_model(bytearray(registry.load_artifact(name, current.version)))
-    p = booster.predict(xgb.DMatrix(x)).astype(np.float64)
+    if calibrated is None:
+        p = booster.predict(xgb.DMatrix(x)).astype(np.float64)
+    else:
+        p = calibrated(
+            booster.predict(xgb.DMatrix(x), output_margin=True).astype(np.float64), current.extra or {}
+        )
     production_ll = scores(y, p)["log_loss"]
     worse = new_log_loss > production_ll
     verdict = (
