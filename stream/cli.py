@@ -236,6 +236,51 @@ def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int
     click.echo(json.dumps(figures))
 
 
+@cli.command()
+@click.option(
+    "--file", "path", type=click.Path(path_type=Path), help="Savant CSV [default: shared 2022-2024 file]"
+)
+@click.option("--limit", type=int, default=200, show_default=True, help="rows to send (0: all)")
+@click.option("--rate", type=float, default=10.0, show_default=True, help="pitches per second (0: at once)")
+@click.option(
+    "--repeat", type=int, default=1, show_default=True, help="send the rows N times under new game ids (load)"
+)
+@click.option("--id-prefix", default="", help="prefix of the game ids")
+@click.pass_context
+@friendly_errors
+def pitches(
+    ctx: click.Context, path: Path | None, limit: int, rate: float, repeat: int, id_prefix: str
+) -> None:
+    """Produce real Baseball Savant pitches (runner on base) as pitch events: baseball replay and load."""
+    from .pacing import send_paced
+    from .pitches import savant_pitches
+    from .producer import RecordProducer
+
+    settings = _settings(ctx)
+    if limit < 0 or rate < 0 or repeat < 1:
+        raise click.BadParameter("--limit and --rate must be >= 0, --repeat >= 1")
+    source = path or settings.data_dir / "savant" / "stolen_base_opportunities_2022-2024.csv"
+    gap_ms = round(1000 / rate) if rate > 0 else 1
+    events = list(
+        savant_pitches(
+            source,
+            start_ms=time.time_ns() // 1_000_000,
+            gap_ms=gap_ms,
+            limit=limit or None,
+            repeat=repeat,
+            prefix=id_prefix,
+        )
+    )
+
+    async def run() -> Any:
+        async with RecordProducer(settings, linger_ms=5) as producer:
+            return await send_paced(producer, events, speed=1.0 if rate > 0 else 0.0)
+
+    report = asyncio.run(run())
+    games = len({e.match_id for e in events})
+    click.echo(json.dumps({"pitches": report.events, "games": games, "wall_s": round(report.wall_s, 2)}))
+
+
 @cli.command("watch")
 @click.option("--match", "match_id", help="follow one match (default: all)")
 @click.option("--idle-timeout", type=float, help="stop after this many seconds without output")
