@@ -144,3 +144,21 @@ def test_the_cli_says_what_is_wrong_in_one_line(tmp_path: Path, args: list[str],
     assert result.exit_code == 1 and "Traceback" not in result.output
     [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert message in error
+
+
+def test_train_lead_on_a_file_without_the_columns_or_without_attempts_exits_1(tmp_path: Path) -> None:
+    env = {
+        "PITCHSIDE_REGISTRY_DIR": str(tmp_path / "r"),
+        "PITCHSIDE_BASELINE_REGISTRY_DIR": str(tmp_path / "none"),
+    }
+    bad = _write(tmp_path / "cols.csv", ["date", "result"], [["2020-01-01", "SB"]])
+    only_pickoffs = _write(
+        tmp_path / "pk.csv",
+        list(REQUIRED_COLUMNS),
+        [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95"]],
+    )
+    for path, message in ((bad, "missing column(s)"), (only_pickoffs, "no steal attempts")):
+        result = CliRunner().invoke(cli, ["train", "lead", "--data", str(path)], env=env)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+        assert message in error
