@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Off by default: nothing here uses Faust's web views, and two local workers would fight for the port.
     worker_web_port: int = Field(0, ge=0, le=65535, description="Faust web port; 0 disables it")
     log_level: Literal["debug", "info", "warn", "error"] = "info"
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics port of a worker; 0: off")
+    metrics_host: str = Field(
+        "127.0.0.1", description="address the metrics port binds (0.0.0.0 in containers)"
+    )
 
     # --- Live features -------------------------------------------------------------------------
     stats_hz: float = Field(

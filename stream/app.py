@@ -23,6 +23,7 @@ from .contracts import DeadLetterHeaders, Output
 from .decode import DecodeError, decode_event, decode_frame
 from .gap_fill import fetch_range
 from .ledger import Admit, InputLedger
+from .metrics import WorkerMetrics
 from .model_serving import LeadServer, XgServer
 from .processing import LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
@@ -55,8 +56,10 @@ class WorkerParts:
         publisher: Publisher,
         agents: dict[str, Any],
         topics: dict[str, Any],
+        metrics: WorkerMetrics,
     ) -> None:
         self.app = app
+        self.metrics = metrics
         self.processor = processor
         self.publisher = publisher
         self.agents = agents
@@ -131,7 +134,10 @@ def create_app(
             latest_ttl_s=settings.latest_ttl_s,
             queue_max=settings.publish_queue_max,
             batch_max=settings.publish_batch_max,
+            # Late-bound: the metrics are built just below, before anything is published.
+            on_batch=lambda batch, seconds: metrics.on_batch(batch, seconds),
         )
+    metrics = WorkerMetrics(processor, publisher.stats, (xg, lead))
     max_bytes = settings.max_message_bytes
 
     async def dead_letter(message: Any, reason: str, detail: str) -> None:
@@ -260,4 +266,5 @@ def create_app(
         publisher,
         agents={"tracking": tracking_agent, "events": events_agent},
         topics={"tracking": tracking, "events": events, "deadletter": deadletter},
+        metrics=metrics,
     )

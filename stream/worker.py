@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import faust
+from prometheus_client import start_http_server
 
 from models.settings import Settings
 
@@ -19,5 +20,8 @@ def run_worker(settings: Settings) -> None:
     asyncio.run(ensure_topics(settings))
     asyncio.run(ensure_changelog_topics(settings))
     parts = create_app(settings)
+    if settings.metrics_port:
+        # Scraped by Prometheus (deploy/prometheus/prometheus.yml); 0 leaves it off (several local workers).
+        start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=parts.metrics.registry)
     worker = faust.Worker(parts.app, loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()
