@@ -18,8 +18,8 @@ import xgboost as xgb
 
 from benchmarks.timing import time_calls
 from features.baseball import lead_grid, pitch_context
+from models.registry import open_registry
 from models.settings import Settings
-from stream.app import model_registry
 from stream.model_serving import LeadServer
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=20_000)
     args = parser.parse_args()
-    server = LeadServer(model_registry(Settings()))
+    server = LeadServer(open_registry(Settings()))
     if not server.refresh_now() or server.model is None:
         raise SystemExit("no production lead model in the registry (the repo ships one in models/baseline)")
     model = server.model

@@ -14,8 +14,8 @@ import json
 from collections import Counter
 
 from benchmarks.timing import time_calls
+from models.registry import open_registry
 from models.settings import Settings
-from stream.app import model_registry
 from stream.contracts import FreezeFramePlayer, PlayerRef, ShotBody, ShotEvent
 from stream.model_serving import XgServer
 from stream.shot_context import shot_context
@@ -55,7 +55,7 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    server = XgServer(model_registry(Settings()))
+    server = XgServer(open_registry(Settings()))
     if not server.refresh_now() or server.model is None:
         raise SystemExit("no production xG model in the registry (the repo ships one in models/baseline)")
     model = server.model

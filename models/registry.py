@@ -33,6 +33,7 @@ import msgspec
 
 from . import _registry_store as _store
 from .errors import PitchsideError
+from .settings import Settings
 
 __all__ = [
     "APPROVED",
@@ -49,6 +50,7 @@ __all__ = [
     "Status",
     "StatusChange",
     "UnknownModelVersion",
+    "open_registry",
 ]
 
 Status = Literal["PendingManualApproval", "Approved", "Rejected"]
@@ -457,3 +459,11 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # containers often run as a uid without a passwd entry
         return "unknown"
+
+
+def open_registry(settings: Settings) -> ModelRegistry:
+    """The registry at ``PITCHSIDE_REGISTRY_DIR``, holding at least the baseline shipped with the repo
+    (copied in on first use, so the first worker or command on a fresh machine already sees it)."""
+    registry = ModelRegistry(settings.registry_dir)
+    registry.seed_from(settings.baseline_registry_dir)
+    return registry

@@ -16,7 +16,7 @@ import faust
 import redis.asyncio as aioredis
 
 from models.players import load_player_reference
-from models.registry import ModelRegistry
+from models.registry import open_registry
 from models.settings import Settings
 
 from .contracts import DeadLetterHeaders, Output
@@ -29,16 +29,9 @@ from .processing import LiveConfig, MatchProcessor, Received
 from .publisher import Publisher, RedisPublisher, now_ms
 from .topics import CHANGELOG_CONFIG
 
-__all__ = ["WorkerParts", "create_app", "model_registry", "redis_client"]
+__all__ = ["WorkerParts", "create_app", "redis_client"]
 
 log = logging.getLogger(__name__)
-
-
-def model_registry(settings: Settings) -> ModelRegistry:
-    """The registry, holding at least the baseline shipped with the repo (copied in on first use)."""
-    registry = ModelRegistry(settings.registry_dir)
-    registry.seed_from(settings.baseline_registry_dir)
-    return registry
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -114,7 +107,7 @@ def create_app(
         len(reference.sprint_speed_fps),
         len(reference.pop_time_s),
     )
-    registry = model_registry(settings)
+    registry = open_registry(settings)
     xg, lead = XgServer(registry), LeadServer(registry)
     xg.refresh_now()  # serve from the first event; later versions come through the timer below
     lead.refresh_now()

@@ -12,27 +12,10 @@ from typing import Any
 
 import click
 
-from models.errors import PitchsideError
-from models.settings import Settings
+from models.registry import open_registry
+from training.cli_support import one_line_errors, settings_of
 
 __all__ = ["evaluate_command", "train"]
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_root().obj
-    if isinstance(obj, Settings):
-        return obj
-    held = obj.get("settings") if isinstance(obj, dict) else None
-    return held if isinstance(held, Settings) else Settings()
-
-
-def _registry(settings: Settings) -> Any:
-    from models.registry import ModelRegistry
-
-    registry = ModelRegistry(settings.registry_dir)
-    if settings.baseline_registry_dir.is_dir():
-        registry.seed_from(settings.baseline_registry_dir)
-    return registry
 
 
 class _Bars:
@@ -89,6 +72,7 @@ def train() -> None:
 @click.option("--search", is_flag=True, help="grid-search depth, min child weight and learning rate")
 @click.option("--override-gate", is_flag=True, help="register even if worse than production")
 @click.pass_context
+@one_line_errors
 def train_xg_command(
     ctx: click.Context, data: Path | None, holdout: str | None, seed: int, search: bool, override_gate: bool
 ) -> None:
@@ -96,16 +80,13 @@ def train_xg_command(
     from training.pipeline import TrainOptions, train_xg
     from training.split import DEFAULT_HOLDOUT
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     source = data or settings.data_dir / "statsbomb" / "shots"
     options = TrainOptions(source, holdout or DEFAULT_HOLDOUT, seed, search, override_gate)
-    try:
-        bars = _Bars()
-        result = train_xg(
-            options, _registry(settings), step=lambda s: click.echo(f"- {s} ..."), progress=bars
-        )
-    except PitchsideError as exc:
-        raise click.ClickException(str(exc)) from None
+    bars = _Bars()
+    result = train_xg(
+        options, open_registry(settings), step=lambda s: click.echo(f"- {s} ..."), progress=bars
+    )
     summary, version = result.summary, result.version
     click.echo(
         f"held out: {summary['split']['holdout_name']} ({summary['split']['rows']['test']} open-play shots)"
@@ -129,16 +110,14 @@ def train_xg_command(
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--override-gate", is_flag=True, help="register even if worse than production")
 @click.pass_context
+@one_line_errors
 def train_lead_command(ctx: click.Context, data: Path | None, seed: int, override_gate: bool) -> None:
     """Train the lead-distance (stolen-base) model on Baseball Savant attempts and register it."""
     from training.lead_pipeline import LeadOptions, train_lead
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     options = LeadOptions(data or settings.data_dir / "savant", seed, override_gate)
-    try:
-        version, summary = train_lead(options, _registry(settings), step=lambda s: click.echo(f"- {s} ..."))
-    except PitchsideError as exc:
-        raise click.ClickException(str(exc)) from None
+    version, summary = train_lead(options, open_registry(settings), step=lambda s: click.echo(f"- {s} ..."))
     click.echo(f"held out: season {summary['holdout']} ({summary['split']['test']} attempts)")
     click.echo(_table(summary["metrics"]))
     click.echo(f"gate: {summary['gate']['verdict']}")
@@ -159,6 +138,7 @@ def train_lead_command(ctx: click.Context, data: Path | None, seed: int, overrid
 @click.option("--version", "version", type=int, help="registered version [default: production]")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.pass_context
+@one_line_errors
 def evaluate_command(
     ctx: click.Context,
     name: str,
@@ -174,14 +154,12 @@ def evaluate_command(
     source = shots_path if name == "xg" else opportunities
     if source is None:
         raise click.ClickException(f"{name} needs {'--shots' if name == 'xg' else '--opportunities'} PATH")
-    settings = _settings(ctx)
-    try:
-        if name == "xg":
-            result = evaluate_version(_registry(settings), name, source, version)
-        else:
-            result = evaluate_lead_version(_registry(settings), name, source, version)
-    except PitchsideError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = settings_of(ctx)
+    registry = open_registry(settings)
+    if name == "xg":
+        result = evaluate_version(registry, name, source, version)
+    else:
+        result = evaluate_lead_version(registry, name, source, version)
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -9,63 +9,23 @@ exit status 1.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from models.errors import PitchsideError
-from models.registry import ArtifactCorrupt, ModelRegistry, ModelVersion
-from models.settings import Settings
+from models.registry import ArtifactCorrupt, ModelRegistry, ModelVersion, open_registry
+from training.cli_support import one_line_errors, settings_of
 
 __all__ = ["models"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 KEY_METRICS = ("log_loss", "brier", "roc_auc")
 
 
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.obj
-    if isinstance(obj, Settings):  # what stream.cli's root group stores
-        return obj
-    if isinstance(obj, Mapping) and isinstance(obj.get("settings"), Settings):
-        settings: Settings = obj["settings"]
-        return settings
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"PITCHSIDE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise click.ClickException(f"invalid settings: {problems}") from None
-
-
 def _registry(ctx: click.Context) -> ModelRegistry:
-    settings = _settings(ctx)
-    registry = ModelRegistry(settings.registry_dir)
     # Every command seeds, so the first one run on a fresh machine already sees the shipped baseline.
-    registry.seed_from(settings.baseline_registry_dir)
-    return registry
-
-
-def _friendly(func: F) -> F:
-    """Registry refusals and file-system failures become one line and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PitchsideError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
-
-    return wrapper  # type: ignore[return-value]
+    return open_registry(settings_of(ctx))
 
 
 def _flat(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -125,7 +85,7 @@ def models() -> None:
 @models.command("list")
 @click.argument("name", required=False)
 @click.pass_context
-@_friendly
+@one_line_errors
 def list_cmd(ctx: click.Context, name: str | None) -> None:
     """Every version of NAME (or of every model): status, production marker (*), key metrics."""
     registry = _registry(ctx)
@@ -153,7 +113,7 @@ def list_cmd(ctx: click.Context, name: str | None) -> None:
 @click.argument("version", type=int)
 @click.option("--json", "as_json", is_flag=True, help="print meta.json (plus path and flags) as JSON")
 @click.pass_context
-@_friendly
+@one_line_errors
 def show_cmd(ctx: click.Context, name: str, version: int, as_json: bool) -> None:
     """Everything recorded about one version; exit 1 if its model file fails its sha256 check."""
     registry = _registry(ctx)
@@ -201,7 +161,7 @@ def _show_text(entry: ModelVersion, *, production: bool, size: int, corrupt: boo
 @click.argument("a", type=int)
 @click.argument("b", type=int)
 @click.pass_context
-@_friendly
+@one_line_errors
 def compare_cmd(ctx: click.Context, name: str, a: int, b: int) -> None:
     """Metrics of versions A and B side by side (with B - A), then params and features that differ."""
     registry = _registry(ctx)
@@ -248,7 +208,7 @@ def _feature_difference(old: ModelVersion, new: ModelVersion) -> str:
 @click.argument("version", type=int)
 @click.option("--note", help="why; kept in the version's status history")
 @click.pass_context
-@_friendly
+@one_line_errors
 def approve_cmd(ctx: click.Context, name: str, version: int, note: str | None) -> None:
     """Mark a version fit for production (it still has to be promoted)."""
     entry = _registry(ctx).approve(name, version, note)
@@ -260,7 +220,7 @@ def approve_cmd(ctx: click.Context, name: str, version: int, note: str | None) -
 @click.argument("version", type=int)
 @click.option("--note", help="why; kept in the version's status history")
 @click.pass_context
-@_friendly
+@one_line_errors
 def reject_cmd(ctx: click.Context, name: str, version: int, note: str | None) -> None:
     """Mark a version unfit for production (refused for the version in production)."""
     entry = _registry(ctx).reject(name, version, note)
@@ -271,7 +231,7 @@ def reject_cmd(ctx: click.Context, name: str, version: int, note: str | None) ->
 @click.argument("name")
 @click.argument("version", type=int)
 @click.pass_context
-@_friendly
+@one_line_errors
 def promote_cmd(ctx: click.Context, name: str, version: int) -> None:
     """Make an Approved version production; running workers pick it up on their next poll."""
     registry = _registry(ctx)
@@ -284,7 +244,7 @@ def promote_cmd(ctx: click.Context, name: str, version: int) -> None:
 @models.command("rollback")
 @click.argument("name")
 @click.pass_context
-@_friendly
+@one_line_errors
 def rollback_cmd(ctx: click.Context, name: str) -> None:
     """Put the previous production version of NAME back in production."""
     registry = _registry(ctx)

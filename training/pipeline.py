@@ -147,25 +147,11 @@ def train_xg(
     tr, va = split.train, split.valid
     step("train" + (" with a grid search" if options.search else ""))
     trials: list[dict[str, Any]] = []
+    rows = (open_play.x[tr], open_play.goal[tr], open_play.x[va], open_play.goal[va])
     if options.search:
-        model, trials = search(
-            open_play.x[tr],
-            open_play.goal[tr],
-            open_play.x[va],
-            open_play.goal[va],
-            SHOT_FEATURE_NAMES,
-            options.seed,
-            progress,
-        )
+        model, trials = search(*rows, SHOT_FEATURE_NAMES, options.seed, progress)
     else:
-        model = fit(
-            open_play.x[tr],
-            open_play.goal[tr],
-            open_play.x[va],
-            open_play.goal[va],
-            SHOT_FEATURE_NAMES,
-            options.seed,
-        )
+        model = fit(*rows, SHOT_FEATURE_NAMES, options.seed)
     loc = open_play.columns(LOCATION_FEATURES)
     location = fit(loc[tr], open_play.goal[tr], loc[va], open_play.goal[va], LOCATION_FEATURES, options.seed)
     step("evaluate on the held-out competition")

@@ -13,6 +13,7 @@ from features.baseball import PITCH_FEATURE_NAMES
 from features.shot import SHOT_FEATURE_NAMES
 from models.players import load_player_reference
 from models.registry import ModelRegistry
+from models.xg import load_booster as serving_booster
 
 from .metrics import scores
 from .savant import load_opportunities
@@ -32,18 +33,11 @@ def load_booster(
             raise TrainingDataError(f"{name} has no production version: pass --version or promote one")
         version = production.version
     meta = registry.get(name, version)
-    if list(meta.feature_names) != list(features):
-        raise TrainingDataError(
-            f"{name} v{version} was trained on other features ({len(meta.feature_names)} named) than this "
-            f"code computes ({len(features)}): retrain it"
-        )
-    booster = xgb.Booster()
-    try:
-        booster.load_model(bytearray(registry.load_artifact(name, version)))
-    except xgb.core.XGBoostError as exc:
-        raise TrainingDataError(
-            f"{name} v{version}: the artifact is not a readable XGBoost model ({exc})"
-        ) from None
+    # The serving loader's checks (feature schema, readable artifact), for a batch of rows here.
+    booster = serving_booster(
+        registry.load_artifact(name, version), meta.feature_names, features, name, version
+    )
+    booster.set_param({"nthread": 0})  # whole files: every core
     return booster, version
 
 

@@ -14,8 +14,8 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
+from models.registry import open_registry
 from models.settings import Settings
-from stream.app import model_registry
 from stream.contracts import DeadLetterHeaders, PitchEvent
 from stream.feed import LiveFeed, SeqStatus
 from stream.pacing import send_paced
@@ -220,7 +220,7 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
     assert len(shots) == sum(e["type"]["name"] == "Shot" for e in events)
     # Every shot's context came too: from its own (real) freeze frame, never the simulated tracking.
     await out.until({"shot_context": len(shots), "xg": len(shots)}, timeout_s=30, worker=worker)
-    production = model_registry(settings).production("xg")
+    production = open_registry(settings).production("xg")
     assert production is not None
     scored = out.by_kind["xg"]
     assert [p["data"]["event_id"] for p in scored] == [p["data"]["event_id"] for p in shots]

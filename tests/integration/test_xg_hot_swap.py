@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import ModelRegistry
+from models.registry import ModelRegistry, open_registry
 from models.settings import Settings
-from stream.app import model_registry, redis_client
+from stream.app import redis_client
 from stream.contracts import FreezeFramePlayer, PlayerRef, ShotBody, ShotEvent
 from stream.probe import wait_until_flowing
 from stream.producer import RecordProducer
@@ -55,7 +55,7 @@ async def test_a_new_production_version_takes_over_mid_stream_and_every_shot_is_
     own_registry: dict[str, str], tmp_path: Path
 ) -> None:
     settings = Settings(**own_registry)  # type: ignore[arg-type]
-    registry: ModelRegistry = model_registry(settings)  # seeded: the baseline v1 is production
+    registry: ModelRegistry = open_registry(settings)  # seeded: the baseline v1 is production
     baseline = registry.production("xg")
     assert baseline is not None
     # v2: the same booster registered again (what matters here is which version scored a shot).
