@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         "127.0.0.1", description="address the metrics port binds (0.0.0.0 in containers)"
     )
+    lag_interval_s: float = Field(
+        5.0, gt=0, le=600, description="how often a worker asks the broker for end offsets (lag)"
+    )
+    match_idle_s: float = Field(
+        1200.0, gt=0, description="a match unheard of this long counts as over (no silence gauge)"
+    )
 
     # --- Live features -------------------------------------------------------------------------
     stats_hz: float = Field(
@@ -97,6 +103,15 @@ class Settings(BaseSettings):
     )
     model_poll_s: float = Field(
         2.0, gt=0, le=3600, description="how often workers check the production alias"
+    )
+    drift_window: int = Field(
+        500, ge=10, le=100_000, description="live inputs per model compared with the training baseline"
+    )
+    drift_min_inputs: int = Field(
+        100, ge=1, description="inputs in the window before drift is reported (fewer: too noisy)"
+    )
+    drift_report_s: float = Field(
+        10.0, gt=0, le=3600, description="how often a worker writes its drift window to Redis"
     )
 
     @field_validator("kafka_bootstrap")

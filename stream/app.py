@@ -9,19 +9,25 @@ state live together, and partitions are the unit of horizontal scale.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
 import faust
 import redis.asyncio as aioredis
 
+from features.baseball import PITCH_FEATURE_NAMES
+from features.shot import SHOT_FEATURE_NAMES
 from models.players import load_player_reference
 from models.registry import open_registry
 from models.settings import Settings
 
 from .contracts import DeadLetterHeaders, Output
-from .decode import DecodeError, decode_event, decode_frame
+from .decode import PROCESSING_ERROR, DecodeError, decode_event, decode_frame
+from .drift import DriftMonitor, write_drift
 from .gap_fill import fetch_range
+from .lag import consumer_lag
 from .ledger import Admit, InputLedger
 from .metrics import WorkerMetrics
 from .model_serving import LeadServer, XgServer
@@ -64,10 +70,14 @@ def create_app(
     publisher_factory: Callable[[], Publisher] | None = None,
 ) -> WorkerParts:
     """Build the Faust app. ``publisher_factory`` replaces Redis (unit tests pass an in-memory one)."""
+    (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
+        # Faust wants a data directory even with in-memory tables; by default it would be
+        # `{app id}-data` in the working directory (one per test run's app id in the repo).
+        datadir=str(settings.state_dir / "faust" / "{conf.name}"),
         topic_partitions=settings.topic_partitions,
         key_serializer="raw",
         value_serializer="raw",
@@ -118,11 +128,14 @@ def create_app(
         latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference, xg, lead
     )
     ledger = InputLedger(input_offsets, processor.stats)
+    publisher: Publisher
+    client: aioredis.Redis | None = None
     if publisher_factory is not None:
         publisher = publisher_factory()
     else:
+        client = redis_client(settings)
         publisher = RedisPublisher(
-            redis_client(settings),
+            client,
             prefix=settings.redis_prefix,
             latest_ttl_s=settings.latest_ttl_s,
             queue_max=settings.publish_queue_max,
@@ -130,7 +143,15 @@ def create_app(
             # Late-bound: the metrics are built just below, before anything is published.
             on_batch=lambda batch, seconds: metrics.on_batch(batch, seconds),
         )
-    metrics = WorkerMetrics(processor, publisher.stats, (xg, lead))
+    drift = DriftMonitor(
+        registry,
+        {"xg": SHOT_FEATURE_NAMES, "lead": PITCH_FEATURE_NAMES},
+        settings.drift_window,
+        settings.drift_min_inputs,
+    )
+    metrics = WorkerMetrics(processor, publisher, (xg, lead), drift, settings.match_idle_s)
+    input_topics = (settings.topic_tracking, settings.topic_events)
+    metrics.attach(app, input_topics)
     max_bytes = settings.max_message_bytes
 
     async def dead_letter(message: Any, reason: str, detail: str) -> None:
@@ -174,7 +195,7 @@ def create_app(
             return
         except Exception as err:  # a bug must cost one message, never the agent
             log.exception("processing failed at %s[%s]@%s", message.topic, message.partition, message.offset)
-            await dead_letter(message, "processing_error", repr(err))
+            await dead_letter(message, PROCESSING_ERROR, repr(err))
             return
         for output in outputs:
             await publisher.publish(output)
@@ -252,6 +273,31 @@ def create_app(
         await lead.refresh()
 
     app.timer(interval=settings.model_poll_s)(follow_production_model)
+
+    async def measure_lag() -> None:
+        try:
+            metrics.lag = await consumer_lag(app.consumer, ledger, input_topics)
+        except Exception as exc:  # broker away, or a rebalance under way: keep the last reading
+            log.warning("could not measure consumer lag: %r", exc)
+
+    app.timer(interval=settings.lag_interval_s)(measure_lag)
+
+    if client is not None:
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
+
+        async def report_drift() -> None:
+            try:
+                await write_drift(
+                    client,
+                    settings.redis_prefix,
+                    worker_id,
+                    drift.snapshots(),
+                    ttl_s=max(60, int(3 * settings.drift_report_s)),
+                )
+            except Exception as exc:  # Redis away: the next round writes again
+                log.warning("could not write the drift window to Redis: %r", exc)
+
+        app.timer(interval=settings.drift_report_s)(report_drift)
 
     return WorkerParts(
         app,

@@ -346,6 +346,55 @@ def demo(
         click.echo("the stack is still up: `pitchside stack down` stops it")
 
 
+@models.command("drift")
+@click.option("--model", "model_name", help="only this model (xg, lead)")
+@click.option("--top", default=10, show_default=True, help="features shown per model, largest PSI first")
+@click.option("--json", "as_json", is_flag=True, help="print every feature's PSI as JSON")
+@click.pass_context
+@friendly_errors
+def drift_cmd(ctx: click.Context, model_name: str | None, top: int, as_json: bool) -> None:
+    """How far live inputs moved from each serving version's training data (PSI per feature),
+    over the windows every running worker wrote to Redis."""
+    from models.registry import open_registry
+
+    from .app import redis_client
+    from .drift import merge_drift, read_drift
+
+    settings = _settings(ctx)
+
+    async def read() -> Any:
+        client = redis_client(settings)
+        try:
+            return await read_drift(client, settings.redis_prefix)
+        finally:
+            await client.aclose()
+
+    snapshots = [s for s in asyncio.run(read()) if model_name is None or s.model == model_name]
+    merged = merge_drift(snapshots, open_registry(settings), settings.drift_min_inputs)
+    if as_json:
+        click.echo(json.dumps([{f: getattr(m, f) for f in m.__struct_fields__} for m in merged]))
+        return
+    if not merged:
+        seen = sum(s.inputs for s in snapshots)
+        click.echo(
+            f"no drift picture yet: {seen} live input(s) in the workers' windows, "
+            f"{settings.drift_min_inputs} needed (PITCHSIDE_DRIFT_MIN_INPUTS); "
+            f"workers write their windows every {settings.drift_report_s:g} s"
+        )
+        return
+    for m in merged:
+        click.echo(
+            f"{m.model} v{m.version}: {m.inputs} live inputs from {m.workers} worker(s); "
+            "PSI < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted"
+        )
+        ranked = sorted(m.psi.items(), key=lambda kv: -kv[1])
+        for feature, value in ranked[:top]:
+            verdict = "shifted" if value > 0.25 else "watch" if value >= 0.1 else ""
+            click.echo(f"  {feature:<32} {value:7.3f}  {verdict}")
+        if len(ranked) > top:
+            click.echo(f"  ... {len(ranked) - top} more, largest {ranked[top][1]:.3f} (--top N)")
+
+
 # The analysts' commands live in training/ (this entry point is the one place both sides meet).
 models.add_command(evaluate_command)
 cli.add_command(train)

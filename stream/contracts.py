@@ -14,6 +14,7 @@ import msgspec
 
 __all__ = [
     "EVENT_TYPES",
+    "OUTPUT_KINDS",
     "DeadLetterHeaders",
     "FreezeFramePlayer",
     "GenericEvent",
@@ -238,6 +239,19 @@ class DeadLetterHeaders:
 class ModelRef(_Record, frozen=True):
     name: str
     version: int
+
+
+# What the worker publishes (docs/contracts.md describes each payload).
+OUTPUT_KINDS = (
+    "frame",
+    "player_stats",
+    "team_stats",
+    "event",
+    "shot_context",
+    "xg",
+    "pitch_context",
+    "lead_curve",
+)
 
 
 class Output(msgspec.Struct, frozen=True):

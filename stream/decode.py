@@ -16,9 +16,13 @@ from models.errors import PitchsideError
 
 from .contracts import EVENT_TYPES, GenericEvent, MatchEvent, TrackingFrame
 
-__all__ = ["DecodeError", "decode_event", "decode_frame"]
+__all__ = ["DEAD_LETTER_REASONS", "PROCESSING_ERROR", "DecodeError", "decode_event", "decode_frame"]
 
 T = TypeVar("T")
+
+
+# A valid message whose processing raised (a bug): dead-lettered too, so the agent keeps going.
+PROCESSING_ERROR = "processing_error"
 
 
 class DecodeError(PitchsideError):
@@ -28,11 +32,16 @@ class DecodeError(PitchsideError):
     NOT_JSON = "not_json"
     INVALID = "invalid"
     KEY_MISMATCH = "key_mismatch"
+    REASONS = (TOO_LARGE, NOT_JSON, INVALID, KEY_MISMATCH)
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+# Every reason a message is dead-lettered for (metrics start each at 0, so rates see the first one).
+DEAD_LETTER_REASONS = (*DecodeError.REASONS, PROCESSING_ERROR)
 
 
 def _load(raw: bytes | None, max_bytes: int) -> dict[str, Any]:

@@ -6,10 +6,11 @@ through their changelog topics, co-partitioned with the inputs by match), plain 
 
 from __future__ import annotations
 
+import time
 from collections import Counter, OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 import numpy as np
@@ -27,11 +28,39 @@ from .model_serving import LeadServer, XgServer
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
 
-__all__ = ["LiveConfig", "MatchProcessor", "ProcessingStats", "Received"]
+__all__ = ["BREAK_EVENTS", "LiveConfig", "MatchProcessor", "Observer", "ProcessingStats", "Received"]
 
 # Matches whose live state stays in memory at once; the least recently seen is dropped first (its
 # checkpoint in the table brings it back if it returns).
 MAX_LIVE_MATCHES = 512
+# Events after which a match is expected to go quiet for a while (half time, full time).
+BREAK_EVENTS = frozenset({"half_end", "period_end", "match_end", "game_end"})
+
+
+class Observer(Protocol):
+    """What the worker's metrics layer wants to hear from processing (timings, model inputs, which
+    match was heard from). Processing measures; the observer decides what to export."""
+
+    def timed(self, stage: str, model: str, seconds: float) -> None:
+        """``stage`` is ``feature`` or ``inference``; ``model`` is ``frame``, ``xg`` or ``lead``."""
+
+    def model_input(self, model: str, version: int, vector: Any) -> None:
+        """A feature vector just scored by ``model`` version ``version``."""
+
+    def match_input(self, match_id: str, at_break: bool | None) -> None:
+        """Input for a match arrived; ``at_break`` is None for frames (no change), else whether
+        the event starts a break."""
+
+
+class _Unobserved:
+    def timed(self, stage: str, model: str, seconds: float) -> None:
+        pass
+
+    def model_input(self, model: str, version: int, vector: Any) -> None:
+        pass
+
+    def match_input(self, match_id: str, at_break: bool | None) -> None:
+        pass
 
 
 class Received(NamedTuple):
@@ -100,6 +129,7 @@ class MatchProcessor:
         reference: PlayerReference | None = None,
         xg: XgServer | None = None,
         lead: LeadServer | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._latest = latest_frames
         self._seqs = seqs
@@ -110,6 +140,7 @@ class MatchProcessor:
         self.lead = lead
         self._live: OrderedDict[str, MatchLive] = OrderedDict()
         self.stats = ProcessingStats()
+        self.observer: Observer = observer or _Unobserved()
 
     def next_seq(self, match_id: str, kind: str) -> int:
         key = f"{match_id}:{kind}"
@@ -147,6 +178,7 @@ class MatchProcessor:
         ``player_stats`` and ``team_stats`` outputs when they are due; nothing when the frame is not
         newer than the latest one (a repeat or out of order)."""
         self.stats.frames += 1
+        self.observer.match_input(frame.match_id, None)
         stored = self._latest.get(frame.match_id)
         # A newer session (a replay started again) supersedes; within a session event time orders
         # frames and the frame number breaks ties. A fast replay's clock runs ahead of the wall
@@ -158,7 +190,9 @@ class MatchProcessor:
             return []
         self._latest[frame.match_id] = msgspec.to_builtins(frame)
         live = self._live_for(frame, previous)
+        started = time.perf_counter()
         snapshot, features = live.observe(frame, self.stats.features)
+        self.observer.timed("feature", "frame", time.perf_counter() - started)
         live.last_order = order
         ball = frame.ball
         data: dict[str, Any] = {
@@ -191,6 +225,7 @@ class MatchProcessor:
         ``shot_context`` (and ``xg``), a pitch with a runner on base its ``pitch_context`` (and
         ``lead_curve``), when a production model is loaded."""
         self.stats.events += 1
+        self.observer.match_input(event.match_id, event.type in BREAK_EVENTS)
         data = msgspec.to_builtins(event)
         data.pop("match_id", None)
         outputs = [self._output(event.match_id, "event", event.ts, received, data, event.simulated)]
@@ -200,7 +235,9 @@ class MatchProcessor:
             if self.xg is not None and self.xg.model is not None:
                 outputs.append(self._xg(event, received, features, context.data["source"]))
         elif isinstance(event, PitchEvent):
+            started = time.perf_counter()
             pitch = live_pitch_context(event, self.reference, self.stats.features)
+            self.observer.timed("feature", "lead", time.perf_counter() - started)
             if pitch is not None:
                 payload = {
                     "event_id": event.event_id,
@@ -235,7 +272,10 @@ class MatchProcessor:
 
     def _lead_curve(self, event: PitchEvent, received: Received, context: Any, model: LeadModel) -> Output:
         """The 21 steal probabilities of one pitch, scored as one batch."""
+        started = time.perf_counter()
         curve = model.curve(context)
+        self.observer.timed("inference", "lead", time.perf_counter() - started)
+        self.observer.model_input(model.name, model.version, context)
         body = event.pitch
         lead = body.runner_lead_ft if body is not None else None
         payload = {
@@ -259,7 +299,11 @@ class MatchProcessor:
         if model is None:  # checked by the caller; keeps the type checker honest
             raise RuntimeError("no xG model")
         penalty = event.shot.shot_type == "Penalty" or event.period == 5
+        started = time.perf_counter()
         scored = model.score(features, penalty=penalty)
+        self.observer.timed("inference", "xg", time.perf_counter() - started)
+        if not penalty:  # the model never saw penalties (a fixed rate scores them)
+            self.observer.model_input(model.name, model.version, features)
         self.stats.features[f"xg_{scored.method}"] += 1
         payload = {
             "event_id": event.event_id,
@@ -278,7 +322,9 @@ class MatchProcessor:
 
     def _shot_context(self, event: ShotEvent, received: Received) -> tuple[Output, Any]:
         max_age = self.config.shot_frame_max_age_ms
+        started = time.perf_counter()
         ctx = shot_context(event, self._history(event.match_id), max_age, self.stats.features)
+        self.observer.timed("feature", "xg", time.perf_counter() - started)
         payload = {
             "event_id": event.event_id,
             "player": None if event.player is None else event.player.id,

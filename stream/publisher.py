@@ -67,6 +67,10 @@ class Publisher(Protocol):
 
     async def publish(self, output: Output) -> None: ...
 
+    def pending(self) -> int:
+        """Outputs published but not yet delivered."""
+        ...
+
     async def run(self) -> None:
         """Deliver queued outputs until cancelled; flush what is left on the way out."""
         ...
@@ -99,6 +103,9 @@ class RedisPublisher:
 
     async def publish(self, output: Output) -> None:
         await self._queue.put(output)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
 
     async def flush(self) -> None:
         await self._queue.join()
@@ -173,6 +180,9 @@ class InMemoryPublisher:
         self.channels[channel_name(self._prefix, output.match_id, output.kind)].append(stamped)
         self.latest[latest_key(self._prefix, output.match_id, output.kind)] = stamped
         self.stats.published += 1
+
+    def pending(self) -> int:
+        return 0
 
     async def run(self) -> None:
         await asyncio.Event().wait()  # nothing to deliver in the background; waits to be cancelled

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
 
-from stream.contracts import PassBody, PassEvent, PitchBody, TrackedObject, TrackingFrame
+from stream.contracts import (
+    FreezeFramePlayer,
+    PassBody,
+    PassEvent,
+    PitchBody,
+    PlayerRef,
+    ShotBody,
+    ShotEvent,
+    TrackedObject,
+    TrackingFrame,
+)
 
 
 def frame(match_id: str = "m1", n: int = 0, ts: int = 1_700_000_000_000, **changes: Any) -> TrackingFrame:
@@ -29,6 +40,25 @@ def pass_event(match_id: str = "m1", n: int = 0, ts: int = 1_700_000_000_000) ->
         type="pass",
         location=[1.0, 2.0],
         pass_=PassBody(end_location=[20.0, 5.0]),
+    )
+
+
+def live_shot(match_id: str, n: int) -> ShotEvent:
+    """An open-play shot happening now, with a freeze frame (a defender and the keeper); ``n``
+    moves it around the box."""
+    frozen = [
+        FreezeFramePlayer(x=47.0, y=1.0, teammate=False),
+        FreezeFramePlayer(x=52.0, y=0.0, teammate=False, keeper=True),
+    ]
+    return ShotEvent(
+        match_id=match_id,
+        event_id=f"shot-{n}",
+        ts=time.time_ns() // 1_000_000,
+        type="shot",
+        player=PlayerRef(id="p9"),
+        location=[30.0 + (n % 15), -5.0 + (n % 7)],
+        attack=1,
+        shot=ShotBody(body_part="Right Foot", shot_type="Open Play", freeze_frame=frozen),
     )
 
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, lead_grid
+from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.lead import platt
 from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
@@ -275,6 +276,9 @@ def train_lead(
             "report.md": _report(summary).encode(),
             "reliability.png": reliability_plot(y, predictions),
             "curves.png": curves_png,
+            # The attempts the booster was fit on (not the early-stopping or held-out seasons): live
+            # pitch contexts are later compared with these.
+            BASELINE_FILE: encode_baseline(build_baseline(data.x[train], PITCH_FEATURE_NAMES)),
         },
         extra={
             "kind": "lead",

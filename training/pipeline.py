@@ -19,6 +19,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from features.shot import SHOT_FEATURE_NAMES
+from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.errors import PitchsideError
 from models.registry import ModelRegistry, ModelVersion
 
@@ -147,7 +148,8 @@ def train_xg(
     tr, va = split.train, split.valid
     step("train" + (" with a grid search" if options.search else ""))
     trials: list[dict[str, Any]] = []
-    rows = (open_play.x[tr], open_play.goal[tr], open_play.x[va], open_play.goal[va])
+    x_train = open_play.x[tr]
+    rows = (x_train, open_play.goal[tr], open_play.x[va], open_play.goal[va])
     if options.search:
         model, trials = search(*rows, SHOT_FEATURE_NAMES, options.seed, progress)
     else:
@@ -208,6 +210,8 @@ def train_xg(
             "report.md": report.encode(),
             "reliability.png": reliability_plot(y, predictions),
             "importance.png": importance_plot(summary["importance"]),
+            # Exactly the rows the booster was fit on: live inputs are later compared with these.
+            BASELINE_FILE: encode_baseline(build_baseline(x_train, SHOT_FEATURE_NAMES)),
         },
         extra={"penalty_rate": penalty_rate, "gate": verdict, "kind": "open_play"},
     )

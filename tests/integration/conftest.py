@@ -96,11 +96,8 @@ class WorkerProcess:
         return code
 
 
-@pytest.fixture(scope="session")
-def worker(
-    stack: Stack, settings: Settings, overrides: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(overrides, tmp_path_factory.mktemp("worker") / "worker.log")
+def wait_for_output(settings: Settings, proc: WorkerProcess) -> None:
+    """Block until a probe frame comes out on Redis; on failure stop the worker and show its log."""
 
     async def ready() -> None:
         client = redis_client(settings)
@@ -115,6 +112,14 @@ def worker(
     except Exception:
         proc.stop()
         raise AssertionError(f"the worker never produced output; its log ends:\n{proc.tail()}") from None
+
+
+@pytest.fixture(scope="session")
+def worker(
+    stack: Stack, settings: Settings, overrides: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    proc = WorkerProcess(overrides, tmp_path_factory.mktemp("worker") / "worker.log")
+    wait_for_output(settings, proc)
     yield proc
     proc.stop()
 

@@ -4,7 +4,6 @@ while shots flow, without a restart, each output naming the version that scored 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,10 @@ import pytest
 from models.registry import ModelRegistry, open_registry
 from models.settings import Settings
 from stream.app import redis_client
-from stream.contracts import FreezeFramePlayer, PlayerRef, ShotBody, ShotEvent
 from stream.probe import wait_until_flowing
 from stream.producer import RecordProducer
 from stream.stack import Stack
+from tests.factories import live_shot
 
 from .collect import Collector
 from .conftest import WorkerProcess, isolated_names
@@ -32,23 +31,6 @@ def own_registry(stack: Stack, overrides: dict[str, str], tmp_path: Path) -> Ite
         "registry_dir": str(tmp_path / "registry"),
         "model_poll_s": "0.2",
     }
-
-
-def shot(match_id: str, n: int) -> ShotEvent:
-    frozen = [
-        FreezeFramePlayer(x=47.0, y=1.0, teammate=False),
-        FreezeFramePlayer(x=52.0, y=0.0, teammate=False, keeper=True),
-    ]
-    return ShotEvent(
-        match_id=match_id,
-        event_id=f"shot-{n}",
-        ts=time.time_ns() // 1_000_000,
-        type="shot",
-        player=PlayerRef(id="p9"),
-        location=[30.0 + (n % 15), -5.0 + (n % 7)],
-        attack=1,
-        shot=ShotBody(body_part="Right Foot", shot_type="Open Play", freeze_frame=frozen),
-    )
 
 
 async def test_a_new_production_version_takes_over_mid_stream_and_every_shot_is_scored_once(
@@ -80,7 +62,7 @@ async def test_a_new_production_version_takes_over_mid_stream_and_every_shot_is_
         ):
             await wait_until_flowing(producer, client, prefix=settings.redis_prefix, timeout_s=90)
             for n in range(total):
-                await producer.send(shot(match_id, n))
+                await producer.send(live_shot(match_id, n))
                 await producer.flush()
                 if n == total // 2:
                     registry.promote("xg", v2)  # while shots are in flight

@@ -94,3 +94,9 @@ def test_load_refuses_a_prefix_that_cannot_be_part_of_a_match_id() -> None:
     code, out = run("load", "--id-prefix", "bad:prefix")
     assert code == 2
     assert "--id-prefix" in out
+
+
+def test_models_drift_without_redis_is_one_line_that_says_how_to_start_it() -> None:
+    code, out = run("models", "drift")
+    assert code == 1
+    assert "cannot reach Redis at redis://127.0.0.1:1/0" in out and "pitchside stack up" in out

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, pitch_context
+from models.drift import baseline_of
 from models.players import PlayerReference
 from models.registry import ModelRegistry
 from models.settings import Settings
@@ -66,6 +67,11 @@ def test_training_on_a_slice_is_reproducible_beats_the_baselines_and_is_monotone
     assert s1["metrics"] == s2["metrics"] and s1["holdout"] == 2019
     assert s1["metrics"]["model"]["log_loss"] < s1["metrics"]["overall rate"]["log_loss"]
     assert {"report.md", "reliability.png", "curves.png"} <= set(v1.report_files)
+    # The drift baseline: the training seasons' attempts, not the early-stopping or held-out ones.
+    baseline = baseline_of(v1)
+    assert baseline is not None
+    assert baseline.names == v1.feature_names == PITCH_FEATURE_NAMES
+    assert baseline.rows == s1["split"]["train"] > 0
     for curve in s1["curves"]:
         p = curve["probabilities"]
         assert len(p) == 21 and all(b >= a for a, b in itertools.pairwise(p))

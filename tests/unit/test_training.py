@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from features.shot import SHOT_FEATURE_NAMES
+from models.drift import baseline_of
 from models.registry import ModelRegistry
 from tests.shared_data import shared_path
 from training.metrics import brier, expected_calibration_error, log_loss, roc_auc
@@ -93,6 +94,11 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
     assert all(len(f["sha256"]) == 64 for f in meta["lineage"]["files"])
     assert {"report.md", "reliability.png", "importance.png"} <= set(first.version.report_files)
     assert "NWSL 2018" in (first.version.path / "report.md").read_text()
+    # The drift baseline is taken from exactly the open-play rows the booster was fit on.
+    baseline = baseline_of(first.version)
+    assert baseline is not None
+    assert baseline.names == first.version.feature_names == SHOT_FEATURE_NAMES
+    assert baseline.rows == first.summary["split"]["rows"]["train"] > 0
     # With v1 in production, a model worse on the same shots is refused unless overridden.
     registry.approve("xg", 1)
     registry.promote("xg", 1)

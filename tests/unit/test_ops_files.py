@@ -1,0 +1,187 @@
+"""The alert rules and the Grafana dashboard: valid PromQL (checked by promtool), written against the
+metrics the workers export (the contract below), and in the shape the integration test relies on."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.ops_files import (
+    REPO,
+    RULES_DIR,
+    RULES_FILE,
+    alert_rules,
+    metric_names,
+    probe_expr,
+    rules_for_test,
+)
+
+# The contract: every metric a worker exports, by type. Rules and dashboard may use only these.
+COUNTERS = {
+    "pitchside_messages_consumed_total",
+    "pitchside_frames_total",
+    "pitchside_events_total",
+    "pitchside_outputs_total",
+    "pitchside_stale_frames_total",
+    "pitchside_dead_letters_total",
+    "pitchside_input_replayed_total",
+    "pitchside_input_gap_fills_total",
+    "pitchside_input_skipped_offsets_total",
+    "pitchside_feature_events_total",
+    "pitchside_redis_published_total",
+    "pitchside_redis_errors_total",
+    "pitchside_redis_retries_total",
+    "pitchside_model_swaps_total",
+    "pitchside_model_load_failures_total",
+}
+GAUGES = {
+    "pitchside_model_info",
+    "pitchside_consumer_lag_messages",
+    "pitchside_match_input_age_seconds",
+    "pitchside_publish_queue_outputs",
+    "pitchside_model_drift_psi",
+    "pitchside_model_drift_window_inputs",
+}
+HISTOGRAMS = {
+    "pitchside_e2e_latency_seconds",
+    "pitchside_worker_latency_seconds",
+    "pitchside_feature_seconds",
+    "pitchside_inference_seconds",
+}
+# Faust's own sensor (faust-streaming's PrometheusMonitor, prefix `faust`): the few the dashboard shows.
+FAUST = {"faust_consumer_commit_latency_bucket", "faust_total_rebalances"}
+SERIES = (
+    COUNTERS
+    | GAUGES
+    | {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
+    | FAUST
+    | {"up"}
+)
+
+# Alert name -> its `for` (None: fires at the first evaluation). The integration test uses the names.
+ALERTS = {
+    "PitchsideConsumerLagGrowing": "1m",
+    "PitchsideLatencyOverBudget": "5m",
+    "PitchsideDeadLetterRate": "5m",
+    "PitchsideMatchSilent": "1m",
+    "PitchsideModelLoadFailed": None,
+    "PitchsideModelDrift": "10m",
+    "PitchsideWorkerDown": "1m",
+    "PitchsideRedisErrors": "2m",
+}
+RUNBOOK_HEADING = "## Operating pitchside (SRE)"
+RUNBOOK = "README.md#operating-pitchside-sre"
+
+COMPARISON = re.compile(r"==|!=|>=|<=|>|<")
+NUMBER_THRESHOLD = re.compile(r"(==|!=|>=|<=|>|<)\s*[-+]?(?:\d|\.\d)[\w.+-]*")
+STRINGS_AND_MATCHERS = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\{[^}]*\}")
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    # Fails rather than skips: without promtool nothing here proves the PromQL valid.
+    path = shutil.which("promtool") or ("/usr/bin/promtool" if Path("/usr/bin/promtool").exists() else None)
+    assert path, "promtool not found: install Debian's `prometheus` package (CI does)"
+    return path
+
+
+def check_rules(promtool: str, *files: Path) -> None:
+    result = subprocess.run(
+        [promtool, "check", "rules", *map(str, files)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def recording_rules(exprs: list[str], path: Path) -> Path:
+    """``exprs`` as recording rules in a rules file promtool can check (JSON is YAML)."""
+    rules = [{"record": f"test:expr_{i}", "expr": expr} for i, expr in enumerate(exprs)]
+    path.write_text(json.dumps({"groups": [{"name": "test", "rules": rules}]}))
+    return path
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def test_promtool_accepts_the_rules(promtool: str) -> None:
+    check_rules(promtool, *sorted(RULES_DIR.glob("*.yml")))
+
+
+def test_the_alerts_the_integration_test_expects_exist_with_their_for() -> None:
+    rules = alert_rules()
+    assert [r["alert"] for r in rules] == list(ALERTS)
+    assert {r["alert"]: r.get("for") for r in rules} == ALERTS
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: str(r["alert"]))
+def test_each_alert_says_how_bad_what_and_where_to_read_on(rule: dict[str, Any]) -> None:
+    assert rule["labels"]["severity"] in {"critical", "warning", "info"}
+    assert rule["annotations"]["summary"] and rule["annotations"]["description"]
+    assert rule["annotations"]["runbook_url"] == RUNBOOK
+    assert RUNBOOK_HEADING in (REPO / "README.md").read_text().splitlines()
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: str(r["alert"]))
+def test_each_threshold_is_a_number_so_probing_can_add_bool(rule: dict[str, Any]) -> None:
+    expr = rule["expr"]
+    assert "bool" not in expr
+    assert NUMBER_THRESHOLD.search(expr), "no `<op> <number>` threshold"
+    # Once the `<op> <number>` thresholds are gone, no comparison (between two vectors) is left.
+    assert not COMPARISON.search(NUMBER_THRESHOLD.sub(" ", STRINGS_AND_MATCHERS.sub(" ", expr)))
+    assert " or " not in STRINGS_AND_MATCHERS.sub(" ", expr).replace(" or vector(0)", "")
+
+
+def test_probed_rules_are_valid_promql(promtool: str, tmp_path: Path) -> None:
+    probes = [probe_expr(r["expr"]) for r in alert_rules()]
+    assert all(" bool " in p for p in probes)
+    check_rules(promtool, recording_rules(probes, tmp_path / "probes.yml"))
+
+
+def test_rules_for_test_sets_every_for(promtool: str, tmp_path: Path) -> None:
+    original = RULES_FILE.read_text()
+    text = rules_for_test(1)
+    fors = re.findall(r"(?m)^\s*for:\s*(.*)$", text)
+    assert len(fors) == len(re.findall(r"(?m)^\s*for:", original)) == 7
+    assert set(fors) == {"1s"}
+    assert {r["alert"]: r.get("for") for r in yaml.safe_load(text)["groups"][0]["rules"]} == {
+        name: None if for_ is None else "1s" for name, for_ in ALERTS.items()
+    }
+    (tmp_path / "fast.yml").write_text(text)
+    check_rules(promtool, tmp_path / "fast.yml")
+
+
+# --- probe_expr --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "probed"),
+    [
+        ("a > 100 and deriv(a[2m]) > 0", "a > bool 100 and deriv(a[2m]) > bool 0"),
+        ("up{job='w'} == 0", "up{job='w'} == bool 0"),
+        ("a>=-1 unless b<.5", "a>= bool -1 unless b< bool .5"),
+        ("x != 1e3", "x != bool 1e3"),
+        # Numbers that are arguments, and comparisons between vectors, stay as they are.
+        (
+            "histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m]))) > 0.1",
+            "histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m]))) > bool 0.1",
+        ),
+        ("a > b", "a > b"),
+        # Signs inside label strings are label values.
+        ('x{le=~">1", code!="500"} > 1', 'x{le=~">1", code!="500"} > bool 1'),
+        ("x{op=`<2`}", "x{op=`<2`}"),
+    ],
+)
+def test_probe_expr(expr: str, probed: str) -> None:
+    assert probe_expr(expr) == probed
+    assert probe_expr(probed) == probed
+
+
+def test_metric_names() -> None:
+    expr = 'sum by (kind, le) (rate(h_bucket{x="a>b"}[5m] offset 1m)) / on(i) group_left(j) c > 1e3 and up'
+    assert metric_names(expr) == {"h_bucket", "c", "up"}
