@@ -51,6 +51,10 @@ class ConsumeSensor(faust.Sensor):
             self.counter.labels(tp.topic).inc()
 
 
+# Matches remembered for the silence gauge before the idle ones are forgotten without a scrape.
+MAX_MATCHES_HEARD = 10_000
+
+
 class _MatchClock:
     """When each match was last heard from (wall clock), and whether it is in a break."""
 
@@ -62,6 +66,9 @@ class _MatchClock:
         previous = self.heard.get(match_id)
         paused = (previous[1] if previous else False) if at_break is None else at_break
         self.heard[match_id] = (time.time(), paused)
+        if len(self.heard) > MAX_MATCHES_HEARD:  # nobody scrapes (metrics port off): forget old ones
+            for _ in self.ages():
+                pass
 
     def ages(self) -> Iterator[tuple[str, float]]:
         now = time.time()
