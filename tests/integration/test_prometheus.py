@@ -28,7 +28,7 @@ import redis
 
 from models.registry import open_registry
 from models.settings import Settings
-from stream.contracts import PitchEvent
+from stream.contracts import GenericEvent, PitchEvent
 from stream.pitches import savant_pitches
 from stream.producer import RecordProducer
 from stream.stack import Stack
@@ -41,6 +41,7 @@ from .prometheus import PrometheusServer, free_port
 T = TypeVar("T")
 FRAMES = 60
 SHOTS = 3
+BREAKS = 1  # a half_end event
 PITCHES = 120
 SAVANT = "savant/stolen_base_opportunities_2022-2024.csv"
 
@@ -60,6 +61,8 @@ class Observed:
         self.worker = worker
         self.prom = prom
         self.match_id = f"prom-{uuid.uuid4().hex[:8]}"
+        self.silent_match = f"silent-{uuid.uuid4().hex[:8]}"  # one frame, then nothing
+        self.break_match = f"break-{uuid.uuid4().hex[:8]}"  # one frame, then half time
 
     def wait_for(self, what: str, check: Callable[[], T | None], timeout_s: float = 60.0) -> T:
         deadline = time.monotonic() + timeout_s
@@ -142,6 +145,12 @@ def observed(
         obs.send(
             [frame(obs.match_id, n, ts=time.time_ns() // 1_000_000) for n in range(FRAMES)]
             + [live_shot(obs.match_id, n) for n in range(SHOTS)]
+            + [frame(m, 0, ts=time.time_ns() // 1_000_000) for m in (obs.silent_match, obs.break_match)]
+            + [
+                GenericEvent(
+                    match_id=obs.break_match, event_id="h1", ts=time.time_ns() // 1_000_000, type="half_end"
+                )
+            ]
             + real_pitches(settings, work, PITCHES)
         )
         yield obs
@@ -154,12 +163,14 @@ def observed(
 
 def test_prometheus_scrapes_a_worker_processing_real_traffic(observed: Observed) -> None:
     prom, s = observed.prom, observed.settings
-    observed.wait_for("events counted", lambda: prom.value("pitchside_events_total") == SHOTS + PITCHES)
+    observed.wait_for(
+        "events counted", lambda: prom.value("pitchside_events_total") == SHOTS + PITCHES + BREAKS
+    )
     assert prom.value('up{job="pitchside-worker"}') == 1
     consumed = {
         r["metric"]["topic"]: float(r["value"][1]) for r in prom.query("pitchside_messages_consumed_total")
     }
-    assert consumed[s.topic_events] == SHOTS + PITCHES
+    assert consumed[s.topic_events] == SHOTS + PITCHES + BREAKS
     assert consumed[s.topic_tracking] >= FRAMES  # plus the readiness probe's frames
     assert prom.value('pitchside_e2e_latency_seconds_count{kind="xg"}') == SHOTS
     assert prom.value('pitchside_inference_seconds_count{model="lead"}') == PITCHES
@@ -263,6 +274,24 @@ def test_stopped_consumption_raises_the_lag_alert(observed: Observed) -> None:
     finally:
         paused.execute_command("CLIENT", "UNPAUSE")
     observed.wait_for("lag drained", lambda: prom.value("sum(pitchside_consumer_lag_messages)") == 0)
+    # The frames held up by the pause reached Redis seconds late: far over the 100 ms budget.
+    late = observed.wait_for("latency alert", lambda: prom.alerts("PitchsideLatencyOverBudget"), 30)
+    assert "frame" in {a["kind"] for a in late}
+
+
+def test_a_silent_match_raises_the_silence_alert_but_a_match_at_half_time_does_not(
+    observed: Observed,
+) -> None:
+    prom = observed.prom
+    # The rule waits for 120 s without input; the earlier tests took part of that already.
+    fired = observed.wait_for(
+        "match silent alert",
+        lambda: [a for a in prom.alerts("PitchsideMatchSilent") if a["match_id"] == observed.silent_match],
+        timeout_s=150,
+    )
+    assert fired
+    assert not [a for a in prom.alerts("PitchsideMatchSilent") if a["match_id"] == observed.break_match]
+    assert prom.value(f'pitchside_match_input_age_seconds{{match_id="{observed.break_match}"}}') is None
 
 
 def test_a_stopped_worker_raises_the_worker_down_alert(observed: Observed) -> None:
