@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     drift_report_s: float = Field(
         10.0, gt=0, le=3600, description="how often a worker writes its drift window to Redis"
     )
+    drift_idle_s: float = Field(
+        1800.0, gt=0, description="a drift window without new inputs this long is not reported"
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -149,7 +149,9 @@ def create_app(
         settings.drift_window,
         settings.drift_min_inputs,
     )
-    metrics = WorkerMetrics(processor, publisher, (xg, lead), drift, settings.match_idle_s)
+    metrics = WorkerMetrics(
+        processor, publisher, (xg, lead), drift, settings.match_idle_s, settings.drift_idle_s
+    )
     input_topics = (settings.topic_tracking, settings.topic_events)
     metrics.attach(app, input_topics)
     max_bytes = settings.max_message_bytes

@@ -11,6 +11,7 @@ windows of every worker (counts add, PSI does not).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -71,6 +72,7 @@ class DriftWindow:
         self._counts = [np.zeros(len(f.expected), dtype=np.int64) for f in baseline.features]
         self._next = 0
         self.inputs = 0
+        self.last_input = time.monotonic()
 
     def add(self, vector: npt.ArrayLike) -> None:
         row = bin_rows(self.baseline, np.asarray(vector, dtype=np.float64)[self._columns])[0]
@@ -84,6 +86,7 @@ class DriftWindow:
             counts[new] += 1
         self._ring[self._next] = row
         self._next = (self._next + 1) % size
+        self.last_input = time.monotonic()
 
     def psi(self) -> npt.NDArray[np.float64]:
         return psi_counts(self.baseline, self._counts)
@@ -140,11 +143,22 @@ class DriftMonitor:
         self._no_baseline.add((model, version))
         return None
 
-    def readings(self) -> list[DriftReading]:
-        """PSI per model and feature, for windows holding at least ``min_inputs`` inputs."""
+    def readings(
+        self, serving: Mapping[str, int] | None = None, idle_s: float | None = None
+    ) -> list[DriftReading]:
+        """PSI per model and feature, for windows holding at least ``min_inputs`` inputs; only of the
+        versions ``serving`` (model -> version) names, and only of windows fed within ``idle_s``
+        (after the last match of the day the picture is old news, not drift).
+
+        Called from the metrics server's thread: it reads a copy of the windows."""
         out: list[DriftReading] = []
-        for window in self.windows.values():
-            if window.inputs < self.min_inputs:
+        now = time.monotonic()
+        for window in list(self.windows.values()):
+            if (
+                window.inputs < self.min_inputs
+                or (serving is not None and serving.get(window.model) != window.version)
+                or (idle_s is not None and now - window.last_input > idle_s)
+            ):
                 continue
             values = window.psi()
             for feature, value in zip(window.baseline.features, values, strict=True):
@@ -155,7 +169,7 @@ class DriftMonitor:
         return out
 
     def snapshots(self) -> list[WindowSnapshot]:
-        return [w.snapshot() for w in self.windows.values() if w.inputs]
+        return [w.snapshot() for w in list(self.windows.values()) if w.inputs]
 
 
 def drift_key(prefix: str, model: str, worker: str) -> str:

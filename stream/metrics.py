@@ -12,9 +12,12 @@ Prometheus conventions: base units (seconds), ``_total`` for counters. Faust's o
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
@@ -27,6 +30,8 @@ from .decode import DEAD_LETTER_REASONS
 from .drift import DriftMonitor
 from .processing import MatchProcessor
 from .publisher import Publisher, now_ms
+
+log = logging.getLogger(__name__)
 
 __all__ = ["COMPUTE_BUCKETS_S", "LATENCY_BUCKETS_S", "ConsumeSensor", "WorkerMetrics"]
 
@@ -51,33 +56,44 @@ class ConsumeSensor(faust.Sensor):
             self.counter.labels(tp.topic).inc()
 
 
-# Matches remembered for the silence gauge before the idle ones are forgotten without a scrape.
-MAX_MATCHES_HEARD = 10_000
+class _Heard(NamedTuple):
+    at: float  # wall clock, seconds
+    in_break: bool
+    tracked: bool  # sends tracking frames: silence means something (events alone come irregularly)
 
 
 class _MatchClock:
-    """When each match was last heard from (wall clock), and whether it is in a break."""
+    """When each match was last heard from, whether it is in a break, and whether it is tracked.
+
+    Written on the event loop, read by the metrics server's thread: the reader works on a copy, and
+    only the writer forgets matches (oldest first, in insertion order)."""
 
     def __init__(self, idle_s: float) -> None:
         self.idle_s = idle_s
-        self.heard: dict[str, tuple[float, bool]] = {}
+        self.heard: OrderedDict[str, _Heard] = OrderedDict()
 
     def input(self, match_id: str, at_break: bool | None) -> None:
-        previous = self.heard.get(match_id)
-        paused = (previous[1] if previous else False) if at_break is None else at_break
-        self.heard[match_id] = (time.time(), paused)
-        if len(self.heard) > MAX_MATCHES_HEARD:  # nobody scrapes (metrics port off): forget old ones
-            for _ in self.ages():
-                pass
-
-    def ages(self) -> Iterator[tuple[str, float]]:
+        previous = self.heard.pop(match_id, None)
         now = time.time()
-        for match_id, (at, paused) in list(self.heard.items()):
-            age = now - at
-            if age > self.idle_s:  # over (or moved to another worker): forget it
-                del self.heard[match_id]
-            elif not paused:
-                yield match_id, age
+        self.heard[match_id] = _Heard(
+            now,
+            (previous.in_break if previous else False) if at_break is None else at_break,
+            at_break is None or (previous is not None and previous.tracked),
+        )
+        while self.heard:  # the match heard from longest ago first: over, or moved to another worker
+            oldest = next(iter(self.heard.values()))
+            if now - oldest.at <= self.idle_s:
+                break
+            self.heard.popitem(last=False)
+
+    def ages(self) -> dict[str, float]:
+        """Seconds since the last input of each tracked match not in a break."""
+        now = time.time()
+        return {
+            match_id: now - h.at
+            for match_id, h in dict.copy(self.heard).items()
+            if h.tracked and not h.in_break and now - h.at <= self.idle_s
+        }
 
 
 class _Counts(Collector):
@@ -103,20 +119,23 @@ class _Counts(Collector):
             ("pitchside_redis_retries_total", publish.retries, "Redis writes tried again"),
         ):
             yield CounterMetricFamily(name, doc, value=value)
+        # Copies made in one C call: the event loop may add a key while this thread reads.
+        dead: dict[str, int] = dict.copy(s.dead_letters)
+        repaired: dict[str, int] = dict.copy(s.features)
         yield _labelled(
             CounterMetricFamily,
             "pitchside_dead_letters_total",
             "Messages dead-lettered",
             "reason",
             # Every known reason from 0: a series born at 10 would show no rate for its first 10.
-            {**dict.fromkeys(DEAD_LETTER_REASONS, 0), **s.dead_letters},
+            {**dict.fromkeys(DEAD_LETTER_REASONS, 0), **dead},
         )
         yield _labelled(
             CounterMetricFamily,
             "pitchside_feature_events_total",
             "Inputs repaired or worked around, and context sources",
             "what",
-            s.features,
+            repaired,
         )
         yield GaugeMetricFamily(
             "pitchside_publish_queue_outputs", "Outputs queued for Redis", value=m.publisher.pending()
@@ -135,7 +154,7 @@ class _Counts(Collector):
             "pitchside_match_input_age_seconds",
             "Seconds since the last input of each live match (not during breaks)",
             "match_id",
-            dict(m.matches.ages()),
+            m.matches.ages(),
         )
         yield from self._drift()
 
@@ -149,12 +168,19 @@ class _Counts(Collector):
         failed = CounterMetricFamily(
             "pitchside_model_load_failures_total", "Versions refused", labels=["model"]
         )
+        refused = GaugeMetricFamily(
+            "pitchside_model_production_refused",
+            "1 while the production alias names a version this worker refused to load, else 0",
+            labels=["model", "version"],
+        )
         for server in self.parts.servers:
             if server.model is not None:
                 info.add_metric([server.name, str(server.model.version)], 1)
             swaps.add_metric([server.name], server.counts["swaps"])
             failed.add_metric([server.name], server.counts["load_failed"])
-        yield from (info, swaps, failed)
+            if server.wanted is not None:  # 0 while production loads fine: the series is there
+                refused.add_metric([server.name, str(server.wanted)], int(server.refused is not None))
+        yield from (info, swaps, failed, refused)
 
     def _drift(self) -> Iterator[Metric]:
         psi = GaugeMetricFamily(
@@ -162,14 +188,15 @@ class _Counts(Collector):
             "Population stability index of live inputs vs the training baseline",
             labels=["model", "version", "feature"],
         )
-        for r in self.parts.drift.readings():
+        serving = {s.name: s.model.version for s in self.parts.servers if s.model is not None}
+        for r in self.parts.drift.readings(serving, self.parts.drift_idle_s):
             psi.add_metric([r.model, str(r.version), r.feature], r.psi)
         inputs = GaugeMetricFamily(
             "pitchside_model_drift_window_inputs",
             "Live inputs in the drift window",
             labels=["model", "version"],
         )
-        for window in self.parts.drift.windows.values():
+        for window in list(self.parts.drift.windows.values()):
             inputs.add_metric([window.model, str(window.version)], window.inputs)
         yield from (psi, inputs)
 
@@ -179,6 +206,22 @@ def _labelled(kind: Any, name: str, doc: str, label: str, values: Mapping[str, f
     for key, value in sorted(values.items()):
         family.add_metric([key], value)
     return family  # type: ignore[no-any-return]
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _harmless(method: F) -> F:
+    """Log, never raise: metrics are recorded from inside message processing."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            method(*args, **kwargs)
+        except Exception:
+            log.exception("recording metrics failed in %s", method.__name__)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class WorkerMetrics:
@@ -192,12 +235,14 @@ class WorkerMetrics:
         servers: Sequence[Any],
         drift: DriftMonitor,
         match_idle_s: float = 1200.0,
+        drift_idle_s: float | None = None,
     ) -> None:
         self.processor = processor
         self.publisher = publisher
         self.servers = servers
         self.drift = drift
         self.matches = _MatchClock(match_idle_s)
+        self.drift_idle_s = drift_idle_s
         self.lag: dict[tuple[str, int], int] = {}
         self.registry = CollectorRegistry()
         self.e2e = Histogram(
@@ -246,13 +291,16 @@ class WorkerMetrics:
             if output.produced_ts > 0:  # 0: the record had no timestamp
                 self.e2e.labels(output.kind).observe(max(0, now - output.produced_ts) / 1000.0)
 
-    # --- Observer ------------------------------------------------------------------------------
+    # --- Observer: a failure in here is logged and must never cost an output ------------------
 
+    @_harmless
     def timed(self, stage: str, model: str, seconds: float) -> None:
         self.stages[stage].labels(model).observe(seconds)
 
+    @_harmless
     def model_input(self, model: str, version: int, vector: Any) -> None:
         self.drift.observe(model, version, vector)
 
+    @_harmless
     def match_input(self, match_id: str, at_break: bool | None) -> None:
         self.matches.input(match_id, at_break)

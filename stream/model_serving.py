@@ -90,6 +90,12 @@ class ModelServer(Generic[M]):
         self.model: M | None = None
         self.failed: dict[int, str] = {}  # versions that could not load, and why (not retried)
         self.counts: Counter[str] = Counter()
+        self.wanted: int | None = None  # the production alias as last read
+
+    @property
+    def refused(self) -> int | None:
+        """The production version, if this worker refused it (it serves an older one, or none)."""
+        return self.wanted if self.wanted is not None and self.wanted in self.failed else None
 
     def load(self, version: int) -> M:
         meta = self.source.get(self.name, version)
@@ -97,7 +103,8 @@ class ModelServer(Generic[M]):
 
     def _wanted(self) -> int | None:
         try:
-            return self.source.alias_version(self.name)
+            self.wanted = self.source.alias_version(self.name)
+            return self.wanted
         except (OSError, ValueError, PitchsideError) as exc:
             log.error("cannot read the %s production alias: %s", self.name, exc)
             self.counts["alias_unreadable"] += 1

@@ -275,9 +275,12 @@ class MatchProcessor:
         started = time.perf_counter()
         curve = model.curve(context)
         self.observer.timed("inference", "lead", time.perf_counter() - started)
-        self.observer.model_input(model.name, model.version, context)
         body = event.pitch
         lead = body.runner_lead_ft if body is not None else None
+        if lead is not None:
+            # Drift compares the runner's lead with the training attempts', which all had one; the
+            # curve itself never reads it (it sweeps 0..20 ft), so an unmeasured lead is no drift.
+            self.observer.model_input(model.name, model.version, context)
         payload = {
             "event_id": event.event_id,
             "runner_id": body.runner_id if body is not None else None,

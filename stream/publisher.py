@@ -136,8 +136,9 @@ class RedisPublisher:
         delay = 0.05
         while True:
             try:
+                started = time.perf_counter()
                 await self._write(batch)
-                return
+                break
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 self.stats.errors += 1
                 self.stats.retries += 1
@@ -146,9 +147,15 @@ class RedisPublisher:
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+        if self._on_batch is not None:
+            # After the write, outside the retry: a failing hook must neither stop delivery nor
+            # make the batch go out twice.
+            try:
+                self._on_batch(batch, time.perf_counter() - started)
+            except Exception:
+                log.exception("the publisher's batch hook failed")
 
     async def _write(self, batch: list[Output]) -> None:
-        started = time.perf_counter()
         published_ts = now_ms()
         pipe = self._client.pipeline(transaction=False)
         latest: dict[str, bytes] = {}
@@ -162,8 +169,6 @@ class RedisPublisher:
         await pipe.execute()
         self.stats.published += len(batch)
         self.stats.batches += 1
-        if self._on_batch is not None:
-            self._on_batch(batch, time.perf_counter() - started)
 
 
 class InMemoryPublisher:

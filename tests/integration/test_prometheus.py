@@ -237,7 +237,7 @@ def test_a_version_that_cannot_load_raises_the_model_load_alert(observed: Observ
     registry.approve("xg", broken.version)
     registry.promote("xg", broken.version)
     fired = observed.wait_for("model load alert", lambda: prom.alerts("PitchsideModelLoadFailed"))
-    assert fired[0]["model"] == "xg"
+    assert (fired[0]["model"], fired[0]["version"]) == ("xg", str(broken.version))
     assert prom.value('pitchside_model_info{model="xg",version="1"}') == 1  # v1 still serving
 
 
@@ -298,3 +298,5 @@ def test_a_stopped_worker_raises_the_worker_down_alert(observed: Observed) -> No
     assert observed.prom.alerts("PitchsideWorkerDown") == []
     observed.worker.stop()
     observed.wait_for("worker down alert", lambda: observed.prom.alerts("PitchsideWorkerDown"), 30)
+    # It was the only worker of the job: nothing consumes any more.
+    observed.wait_for("no workers alert", lambda: observed.prom.alerts("PitchsideNoWorkers"), 30)

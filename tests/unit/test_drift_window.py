@@ -106,3 +106,13 @@ def test_a_feature_never_seen_in_training_is_not_reported(tmp_path: Path) -> Non
     monitor = DriftMonitor(_Registry(tmp_path, {1: baseline}), {"m": NAMES}, 50, 1)
     monitor.observe("m", 1, TRAIN[0])
     assert [r.feature for r in monitor.readings()] == ["a", "b"]
+
+
+def test_only_the_serving_version_and_a_window_still_fed_are_reported(tmp_path: Path) -> None:
+    monitor = DriftMonitor(_Registry(tmp_path, {1: BASELINE}), {"m": NAMES}, 50, 1)
+    monitor.observe("m", 1, TRAIN[0])
+    assert len(monitor.readings({"m": 1}, idle_s=60)) == 3
+    assert monitor.readings({"m": 2}) == []  # v2 took over; its first input opens its window
+    monitor.windows["m"].last_input -= 120  # two minutes without an input
+    assert monitor.readings({"m": 1}, idle_s=60) == []
+    assert len(monitor.readings({"m": 1}, idle_s=300)) == 3

@@ -86,6 +86,7 @@ async def test_counts_dead_letters_models_and_latency_show_up_in_a_scrape(parts:
     assert got[("pitchside_model_info", (("model", "xg"), ("version", "1")))] == 1  # the shipped baseline
     assert got[("pitchside_model_info", (("model", "lead"), ("version", "1")))] == 1
     assert got[("pitchside_model_load_failures_total", (("model", "xg"),))] == 0
+    assert got[("pitchside_model_production_refused", (("model", "xg"), ("version", "1")))] == 0
     assert got[("pitchside_publish_queue_outputs", ())] == 0
     assert ("faust_messages_received_total", ()) in got  # Faust's own sensor, same registry
     # The in-memory publisher has no batch hook: observe a batch as the Redis publisher would.
@@ -132,6 +133,9 @@ async def test_match_age_is_exported_for_live_matches_and_not_during_a_break(par
         assert ("pitchside_match_input_age_seconds", (("match_id", "m2"),)) not in got
         await events.put(key=b"m2", value=encode(pass_event("m2", 5)))  # play resumed
         assert ("pitchside_match_input_age_seconds", (("match_id", "m2"),)) in scrape(parts)
+        # A match sending events only (pitches come when a runner is on base) is not timed.
+        await events.put(key=b"g1", value=encode(pitch(1)))
+        assert ("pitchside_match_input_age_seconds", (("match_id", "g1"),)) not in scrape(parts)
 
 
 async def test_drift_of_the_live_lead_inputs_is_exported_per_feature(parts: WorkerParts) -> None:

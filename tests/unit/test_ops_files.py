@@ -18,7 +18,10 @@ from tests.ops_files import (
     RULES_DIR,
     RULES_FILE,
     alert_rules,
+    dashboard,
+    dashboard_exprs,
     metric_names,
+    panels,
     probe_expr,
     rules_for_test,
 )
@@ -43,6 +46,7 @@ COUNTERS = {
 }
 GAUGES = {
     "pitchside_model_info",
+    "pitchside_model_production_refused",
     "pitchside_consumer_lag_messages",
     "pitchside_match_input_age_seconds",
     "pitchside_publish_queue_outputs",
@@ -75,6 +79,7 @@ ALERTS = {
     "PitchsideModelDrift": "10m",
     "PitchsideWorkerDown": "1m",
     "PitchsideRedisErrors": "2m",
+    "PitchsideNoWorkers": "1m",
 }
 RUNBOOK_HEADING = "## Operating pitchside (SRE)"
 RUNBOOK = "README.md#operating-pitchside-sre"
@@ -147,7 +152,7 @@ def test_rules_for_test_sets_every_for(promtool: str, tmp_path: Path) -> None:
     original = RULES_FILE.read_text()
     text = rules_for_test(1)
     fors = re.findall(r"(?m)^\s*for:\s*(.*)$", text)
-    assert len(fors) == len(re.findall(r"(?m)^\s*for:", original)) == 7
+    assert len(fors) == len(re.findall(r"(?m)^\s*for:", original)) == 8
     assert set(fors) == {"1s"}
     assert {r["alert"]: r.get("for") for r in yaml.safe_load(text)["groups"][0]["rules"]} == {
         name: None if for_ is None else "1s" for name, for_ in ALERTS.items()
@@ -185,3 +190,55 @@ def test_probe_expr(expr: str, probed: str) -> None:
 def test_metric_names() -> None:
     expr = 'sum by (kind, le) (rate(h_bucket{x="a>b"}[5m] offset 1m)) / on(i) group_left(j) c > 1e3 and up'
     assert metric_names(expr) == {"h_bucket", "c", "up"}
+
+
+# --- the dashboard and the contract ------------------------------------------------------------
+
+
+def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) -> None:
+    exprs = [expr for _, expr in dashboard_exprs()]
+    assert len(exprs) > 20
+    check_rules(promtool, recording_rules(exprs, tmp_path / "dashboard.yml"))
+
+
+def test_rules_and_dashboard_use_only_metrics_the_workers_export() -> None:
+    used = {
+        (where, name)
+        for where, expr in [(f"panel {t!r}", e) for t, e in dashboard_exprs()]
+        + [(f"alert {r['alert']}", r["expr"]) for r in alert_rules()]
+        for name in metric_names(expr)
+        if name not in SERIES
+    }
+    assert not used, f"metrics nobody exports: {sorted(used)}"
+
+
+def test_the_worker_exports_every_metric_of_the_contract(tmp_path: Path) -> None:
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from models.settings import Settings
+    from stream.app import create_app
+    from stream.publisher import InMemoryPublisher
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", app_id="unit-contract", registry_dir=tmp_path / "r")
+    parts = create_app(settings, publisher_factory=InMemoryPublisher)
+    text = generate_latest(parts.metrics.registry).decode()
+    families = {f.name for f in text_string_to_metric_families(text)}
+    exported = {f + "_total" if f"{f}_total" in COUNTERS else f for f in families}
+    assert exported >= COUNTERS | GAUGES | HISTOGRAMS
+    assert {"faust_total_rebalances", "faust_consumer_commit_latency"} <= families
+
+
+def test_every_panel_queries_the_provisioned_prometheus_and_ids_are_unique() -> None:
+    board = dashboard()
+    assert board["uid"] == "pitchside"
+    ids = [p["id"] for p in panels(board)]
+    assert len(ids) == len(set(ids))
+    for panel in panels(board):
+        if panel.get("type") == "row":
+            continue
+        assert panel["datasource"]["uid"] == "prometheus", panel["title"]
+        for target in panel["targets"]:
+            assert target["expr"] and target["refId"], panel["title"]
+            assert target.get("datasource", {"uid": "prometheus"})["uid"] == "prometheus"
+            assert "$" not in target["expr"].replace("$__rate_interval", ""), "only $__rate_interval"

@@ -93,6 +93,24 @@ async def test_failed_writes_are_retried_without_loss_or_reordering() -> None:
     assert pub.stats.retries == 2
 
 
+async def test_a_failing_batch_hook_neither_stops_delivery_nor_sends_twice() -> None:
+    client = FakeRedis(failures=1)
+    seen: list[int] = []
+
+    def hook(batch: list[Output], _seconds: float) -> None:
+        seen.append(len(batch))
+        raise OSError("metrics broke")  # an error the write retry would otherwise catch
+
+    pub = RedisPublisher(client, on_batch=hook)  # type: ignore[arg-type]
+    await run_until_flushed(pub, [output("m1", "frame", s) for s in range(1, 4)])
+    await run_until_flushed(pub, [output("m1", "frame", 4)])
+    delivered = [
+        orjson.loads(op[2])["seq"] for batch in client.executed for op in batch if op[0] == "publish"
+    ]
+    assert delivered == [1, 2, 3, 4]  # once each, the second batch after the hook failed
+    assert sum(seen) == 4 and pub.stats.retries == 1
+
+
 async def test_a_full_queue_makes_publish_wait() -> None:
     pub = RedisPublisher(FakeRedis(), queue_max=2)  # type: ignore[arg-type]
     await pub.publish(output("m1", "frame", 1))
