@@ -269,9 +269,16 @@ class WorkerMetrics:
             )
             for stage in ("feature", "inference")
         }
-        for kind in OUTPUT_KINDS:  # every series from 0: rates and quantiles see the first outputs
-            self.e2e.labels(kind)
-            self.worker_latency.labels(kind)
+        # Every series from 0 (rates and quantiles see the first outputs), and the labelled children
+        # kept: looking a child up takes a lock and a dict lookup, per output.
+        self._latency = {
+            kind: (self.worker_latency.labels(kind), self.e2e.labels(kind)) for kind in OUTPUT_KINDS
+        }
+        self._stage = {
+            (stage, model): self.stages[stage].labels(model)
+            for stage in self.stages
+            for model in ("frame", "xg", "lead")
+        }
         self.consumed = Counter(
             "pitchside_messages_consumed", "Input messages consumed", ["topic"], registry=self.registry
         )
@@ -287,15 +294,25 @@ class WorkerMetrics:
         """The publisher's hook, right after a batch reached Redis."""
         now = now_ms()
         for output in batch:
-            self.worker_latency.labels(output.kind).observe(max(0, now - output.ingest_ts) / 1000.0)
+            children = self._latency.get(output.kind)
+            if children is None:  # a kind added without updating OUTPUT_KINDS
+                children = self._latency[output.kind] = (
+                    self.worker_latency.labels(output.kind),
+                    self.e2e.labels(output.kind),
+                )
+            worker, e2e = children
+            worker.observe(max(0, now - output.ingest_ts) / 1000.0)
             if output.produced_ts > 0:  # 0: the record had no timestamp
-                self.e2e.labels(output.kind).observe(max(0, now - output.produced_ts) / 1000.0)
+                e2e.observe(max(0, now - output.produced_ts) / 1000.0)
 
     # --- Observer: a failure in here is logged and must never cost an output ------------------
 
     @_harmless
     def timed(self, stage: str, model: str, seconds: float) -> None:
-        self.stages[stage].labels(model).observe(seconds)
+        child = self._stage.get((stage, model))
+        if child is None:
+            child = self._stage[(stage, model)] = self.stages[stage].labels(model)
+        child.observe(seconds)
 
     @_harmless
     def model_input(self, model: str, version: int, vector: Any) -> None:
