@@ -313,7 +313,8 @@ class ModelRegistry:
         return entry
 
     def seed_from(self, source_root: Path) -> list[str]:
-        """Copy each model of the registry at ``source_root`` that this one has no version of.
+        """Copy each model of the registry at ``source_root`` that this one has no version of (and
+        the report files a shipped version gained since this one copied it).
 
         Version numbers, statuses and aliases are kept, so a fresh machine starts where the shipped
         baseline stands. A missing ``source_root`` seeds nothing. Returns the names copied.
@@ -324,6 +325,7 @@ class ModelRegistry:
         seeded = []
         for name in source.names():
             if self._numbers(name):
+                self._add_shipped_reports(source, name)
                 continue
             entries = source.versions(name)
             for entry in entries:
@@ -340,6 +342,25 @@ class ModelRegistry:
                 self._copy_in(name, entries, aliases)
             seeded.append(name)
         return seeded
+
+    def _add_shipped_reports(self, source: ModelRegistry, name: str) -> None:
+        """Give a version seeded earlier the report files the shipped copy gained since (a drift
+        baseline, say), when both hold the same artifact: an upgrade then needs no fresh registry."""
+        have = set(self._numbers(name))
+        for shipped in source.versions(name):
+            if shipped.version not in have:
+                continue
+            with self._lock(name):
+                local = self._read(name, shipped.version)
+                missing = sorted(set(shipped.report_files) - set(local.report_files))
+                if not missing or local.artifact_sha256 != shipped.artifact_sha256:
+                    continue
+                for file_name in missing:
+                    target = local.path / file_name
+                    if not target.exists():
+                        _store.write_file(target, (shipped.path / file_name).read_bytes())
+                added = replace(local, report_files=tuple(sorted({*local.report_files, *missing})))
+                _store.replace_file(local.path / _META, _store.encode_meta(added.meta()))
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +378,27 @@ def test_seed_from_leaves_a_name_this_registry_already_has(reg: ModelRegistry, t
     assert reg.seed_from(base.root) == ["lead"]
     assert [v.version for v in reg.versions("xg")] == [1] and reg.load_artifact("xg", 1) == b"mine"
     assert reg.seed_from(base.root) == []  # once seeded, again is a no-op
+
+
+def test_seed_from_adds_report_files_a_shipped_version_gained_since(
+    reg: ModelRegistry, tmp_path: Path
+) -> None:
+    base = baseline(tmp_path / "baseline")
+    reg.seed_from(base.root)
+    # The shipped v1 gains a drift baseline later (an upgrade); v2 is not the same model any more.
+    for version in (1, 2):
+        entry = base.get("xg", version)
+        (entry.path / "drift_baseline.json").write_bytes(b"{}")
+        added = replace(entry, report_files=(*entry.report_files, "drift_baseline.json"))
+        if version == 2:
+            added = replace(added, artifact_sha256="0" * 64)
+        (entry.path / "meta.json").write_bytes(store_module.encode_meta(added.meta()))
+    assert reg.seed_from(base.root) == []  # nothing seeded anew ...
+    assert reg.get("xg", 1).report_path("drift_baseline.json").read_bytes() == b"{}"  # ... but added
+    assert "drift_baseline.json" not in reg.get("xg", 2).report_files  # another artifact: left alone
+    assert reg.load_artifact("xg", 1) == b"baseline 0" and reg.get("xg", 1).status == APPROVED
+    reg.seed_from(base.root)  # again: a no-op
+    assert reg.get("xg", 1).report_files == ("drift_baseline.json", "report.md")
 
 
 def test_seed_from_a_missing_baseline_seeds_nothing(reg: ModelRegistry, tmp_path: Path) -> None:
