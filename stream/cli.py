@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
 from aiokafka.errors import KafkaConnectionError  # type: ignore[import-untyped]
-from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models.errors import PitchsideError
 from models.settings import Settings
 from training.cli import evaluate_command, train
+from training.cli_support import settings_from_env
 from training.models_cli import models
 
 __all__ = ["main"]
@@ -64,13 +65,7 @@ _START_HINT = "start the local stack with `pitchside stack up`, or point PITCHSI
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """pitchside: real-time sports stats. Settings come from PITCHSIDE_* environment variables."""
-    try:
-        ctx.obj = Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"PITCHSIDE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise click.ClickException(f"invalid settings: {problems}") from None
+    ctx.obj = settings_from_env()
 
 
 # --- stack -----------------------------------------------------------------------------------------
@@ -372,7 +367,7 @@ def drift_cmd(ctx: click.Context, model_name: str | None, top: int, as_json: boo
     snapshots = [s for s in asyncio.run(read()) if model_name is None or s.model == model_name]
     merged = merge_drift(snapshots, open_registry(settings), settings.drift_min_inputs)
     if as_json:
-        click.echo(json.dumps([{f: getattr(m, f) for f in m.__struct_fields__} for m in merged]))
+        click.echo(json.dumps(msgspec.to_builtins(merged)))
         return
     if not merged:
         seen = sum(s.inputs for s in snapshots)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from models.errors import PitchsideError
 from models.settings import Settings
 
-__all__ = ["one_line_errors", "settings_of"]
+__all__ = ["one_line_errors", "settings_from_env", "settings_of"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +26,11 @@ def settings_of(ctx: click.Context) -> Settings:
     if isinstance(obj, Mapping) and isinstance(obj.get("settings"), Settings):
         settings: Settings = obj["settings"]
         return settings
+    return settings_from_env()
+
+
+def settings_from_env() -> Settings:
+    """Settings from the ``PITCHSIDE_*`` variables; a bad one is a one-line error naming it."""
     try:
         return Settings()
     except ValidationError as exc:
