@@ -32,11 +32,11 @@ import orjson
 
 from benchmarks.frame_processing import frame_records
 from models.settings import Settings
-from stream.app import redis_client
 from stream.contracts import PitchBody, PitchEvent
 from stream.probe import probe_frame, wait_until_flowing
-from stream.producer import RecordProducer
+from stream.sources.producer import RecordProducer
 from stream.stack import Stack
+from stream.worker.app import redis_client
 
 
 def _settings(state_dir: Path) -> tuple[Settings, dict[str, str]]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from stream.contracts import TrackedObject, TrackingFrame
 from stream.decode import decode_frame
-from stream.processing import MatchProcessor, Received
+from stream.match.processing import MatchProcessor, Received
 
 
 def frame_records(
@@ -76,9 +76,9 @@ def main() -> None:
     proc = MatchProcessor({}, {}, {})
     on_batch = None
     if args.metrics:
-        from stream.drift import DriftMonitor
-        from stream.metrics import WorkerMetrics
-        from stream.publisher import InMemoryPublisher
+        from stream.outputs.publisher import InMemoryPublisher
+        from stream.worker.drift import DriftMonitor
+        from stream.worker.metrics import WorkerMetrics
 
         metrics = WorkerMetrics(proc, InMemoryPublisher(), (), DriftMonitor(None, {}, 1, 1))  # type: ignore[arg-type]
         on_batch = metrics.on_batch

@@ -20,7 +20,7 @@ from benchmarks.timing import time_calls
 from features.baseball import lead_grid, pitch_context
 from models.registry import open_registry
 from models.settings import Settings
-from stream.model_serving import LeadServer
+from stream.match.model_serving import LeadServer
 
 
 def main() -> None:

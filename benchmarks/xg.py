@@ -17,8 +17,8 @@ from benchmarks.timing import time_calls
 from models.registry import open_registry
 from models.settings import Settings
 from stream.contracts import FreezeFramePlayer, PlayerRef, ShotBody, ShotEvent
-from stream.model_serving import XgServer
-from stream.shot_context import shot_context
+from stream.match.model_serving import XgServer
+from stream.match.shot_context import shot_context
 
 
 def _shot() -> ShotEvent:

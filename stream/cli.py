@@ -142,7 +142,7 @@ def stack_fetch(ctx: click.Context) -> None:
 @friendly_errors
 def worker(ctx: click.Context) -> None:
     """Run a Faust worker (more workers in the same group share the partitions)."""
-    from .worker import run_worker
+    from .worker.runner import run_worker
 
     run_worker(_settings(ctx))
 
@@ -164,9 +164,9 @@ def replay(
     minutes: float | None,
 ) -> None:
     """Produce a real match's events to Kafka, with SIMULATED tracking frames."""
-    from .pacing import send_paced
-    from .producer import RecordProducer
-    from .replay import build_plan, resolve_match
+    from .sources.pacing import send_paced
+    from .sources.producer import RecordProducer
+    from .sources.replay import build_plan, resolve_match
 
     settings = _settings(ctx)
     if tracking_hz <= 0 or tracking_hz > 50:
@@ -203,9 +203,9 @@ def replay(
 @friendly_errors
 def load(ctx: click.Context, matches: int, hz: float, duration: float, seed: int, id_prefix: str) -> None:
     """Generate N SIMULATED matches at real-time pace (for tests and benchmarks)."""
-    from .loadgen import merged_matches, sim_match_ids
-    from .pacing import send_paced
-    from .producer import RecordProducer
+    from .sources.loadgen import merged_matches, sim_match_ids
+    from .sources.pacing import send_paced
+    from .sources.producer import RecordProducer
 
     settings = _settings(ctx)
     if matches < 1 or hz <= 0 or duration <= 0:
@@ -247,9 +247,9 @@ def pitches(
     ctx: click.Context, path: Path | None, limit: int, rate: float, repeat: int, id_prefix: str
 ) -> None:
     """Produce real Baseball Savant pitches (runner on base) as pitch events: baseball replay and load."""
-    from .pacing import send_paced
-    from .pitches import savant_pitches
-    from .producer import RecordProducer
+    from .sources.pacing import send_paced
+    from .sources.pitches import savant_pitches
+    from .sources.producer import RecordProducer
 
     settings = _settings(ctx)
     if limit < 0 or rate < 0 or repeat < 1:
@@ -286,10 +286,10 @@ def watch_cmd(
     ctx: click.Context, match_id: str | None, idle_timeout: float | None, key_events_only: bool
 ) -> None:
     """Follow the outputs on Redis like a graphics client: latest state first, then live."""
-    from .app import redis_client
     from .demo import is_key_event
-    from .feed import LiveFeed
-    from .watch import watch
+    from .outputs.feed import LiveFeed
+    from .outputs.watch import watch
+    from .worker.app import redis_client
 
     settings = _settings(ctx)
 
@@ -352,8 +352,8 @@ def drift_cmd(ctx: click.Context, model_name: str | None, top: int, as_json: boo
     over the windows every running worker wrote to Redis."""
     from models.registry import open_registry
 
-    from .app import redis_client
-    from .drift import merge_drift, read_drift
+    from .worker.app import redis_client
+    from .worker.drift import merge_drift, read_drift
 
     settings = _settings(ctx)
 

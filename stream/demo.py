@@ -11,15 +11,15 @@ from typing import Any
 
 from models.settings import Settings
 
-from .app import redis_client
-from .feed import LiveFeed
-from .pacing import send_paced
+from .outputs.feed import LiveFeed
+from .outputs.watch import WatchSummary, watch
 from .probe import wait_until_flowing
-from .producer import RecordProducer
-from .replay import build_plan, resolve_match
+from .sources.pacing import send_paced
+from .sources.producer import RecordProducer
+from .sources.replay import build_plan, resolve_match
 from .stack import Stack
 from .stack.process import ManagedProcess
-from .watch import WatchSummary, watch
+from .worker.app import redis_client
 
 __all__ = ["KEY_EVENTS", "is_key_event", "run_demo", "start_worker"]
 

@@ -15,8 +15,8 @@ import redis.asyncio as aioredis
 from models.errors import PitchsideError
 
 from .contracts import TrackedObject, TrackingFrame
-from .producer import RecordProducer
-from .publisher import channel_name
+from .outputs.publisher import channel_name
+from .sources.producer import RecordProducer
 
 __all__ = ["PipelineNotReady", "probe_frame", "wait_until_flowing"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from models.errors import ConfigurationError
 from models.settings import Settings
 
-from ..topics import ensure_topics
+from ..worker.topics import ensure_topics
 from .kafka import KafkaBroker, kafka_ready
 from .redis import RedisServer, redis_ready
 

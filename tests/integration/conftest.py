@@ -19,10 +19,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from models.settings import Settings
-from stream.app import redis_client
 from stream.probe import wait_until_flowing
-from stream.producer import RecordProducer
+from stream.sources.producer import RecordProducer
 from stream.stack import Stack
+from stream.worker.app import redis_client
 
 pytestmark = pytest.mark.integration
 

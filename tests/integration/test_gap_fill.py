@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from models.settings import Settings
-from stream.gap_fill import fetch_range
-from stream.producer import RecordProducer
+from stream.sources.producer import RecordProducer
 from stream.stack import Stack
-from stream.topics import ensure_topics
+from stream.worker.gap_fill import fetch_range
+from stream.worker.topics import ensure_topics
 
 
 async def test_a_range_of_offsets_comes_back_in_order_and_nothing_beyond_it(

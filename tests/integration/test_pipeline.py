@@ -17,13 +17,13 @@ from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 from models.registry import open_registry
 from models.settings import Settings
 from stream.contracts import DeadLetterHeaders, PitchEvent
-from stream.feed import LiveFeed, SeqStatus
-from stream.pacing import send_paced
-from stream.producer import RecordProducer
-from stream.publisher import latest_key
-from stream.replay import resolve_match
-from stream.replay_plan import plan_match
-from stream.statsbomb import load_events
+from stream.outputs.feed import LiveFeed, SeqStatus
+from stream.outputs.publisher import latest_key
+from stream.sources.pacing import send_paced
+from stream.sources.producer import RecordProducer
+from stream.sources.replay import resolve_match
+from stream.sources.replay_plan import plan_match
+from stream.sources.statsbomb import load_events
 from tests.factories import encode, frame, pass_event, pitch_body
 
 from .collect import Collector

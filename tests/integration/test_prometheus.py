@@ -29,8 +29,8 @@ import redis
 from models.registry import open_registry
 from models.settings import Settings
 from stream.contracts import GenericEvent, PitchEvent
-from stream.pitches import savant_pitches
-from stream.producer import RecordProducer
+from stream.sources.pitches import savant_pitches
+from stream.sources.producer import RecordProducer
 from stream.stack import Stack
 from tests.factories import frame, live_shot
 from tests.ops_files import alert_rules, dashboard_exprs, probe_expr

@@ -12,10 +12,10 @@ import pytest
 
 from models.registry import ModelRegistry, open_registry
 from models.settings import Settings
-from stream.app import redis_client
 from stream.probe import wait_until_flowing
-from stream.producer import RecordProducer
+from stream.sources.producer import RecordProducer
 from stream.stack import Stack
+from stream.worker.app import redis_client
 from tests.factories import live_shot
 
 from .collect import Collector

@@ -1,5 +1,5 @@
-"""Shared StatsBomb data for the unit tests of :mod:`stream.statsbomb` and :mod:`stream.replay_plan`:
-the 2018 World Cup final (match 8658) from the shared data directory."""
+"""Shared StatsBomb data for the unit tests of :mod:`stream.sources.statsbomb` and
+:mod:`stream.sources.replay_plan`: the 2018 World Cup final (match 8658) from the shared data directory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stream.statsbomb import load_events
+from stream.sources.statsbomb import load_events
 from tests.shared_data import shared_path
 
 

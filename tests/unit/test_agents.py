@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from models.settings import Settings
-from stream.app import WorkerParts, create_app
-from stream.publisher import InMemoryPublisher
-from stream.topics import TABLES, changelog_topics
+from stream.outputs.publisher import InMemoryPublisher
+from stream.worker.app import WorkerParts, create_app
+from stream.worker.topics import TABLES, changelog_topics
 from tests.factories import encode, frame, pass_event
 
 

@@ -18,7 +18,7 @@ from models.players import load_player_reference
 from models.settings import Settings
 from stream.contracts import GenericEvent, Output, PassEvent, PitchEvent, ShotEvent, TrackingFrame
 from stream.decode import decode_event, decode_frame
-from stream.processing import MatchProcessor, Received
+from stream.match.processing import MatchProcessor, Received
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 _FENCE = re.compile(r"^```json[ \t]*([a-z]*)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)

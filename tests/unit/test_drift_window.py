@@ -18,7 +18,7 @@ from models.drift import (
     encode_baseline,
     psi,
 )
-from stream.drift import DriftMonitor, DriftWindow, merge_drift
+from stream.worker.drift import DriftMonitor, DriftWindow, merge_drift
 
 NAMES = ("a", "b", "c")
 RNG = np.random.default_rng(3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream.feed import SeqStatus, SeqTracker
+from stream.outputs.feed import SeqStatus, SeqTracker
 
 
 def test_in_order_seq_is_new() -> None:

@@ -17,8 +17,8 @@ from models.registry import ModelRegistry
 from models.settings import Settings
 from stream.cli import cli
 from stream.contracts import PitchBody, PitchEvent
-from stream.model_serving import LeadServer
-from stream.processing import MatchProcessor, Received
+from stream.match.model_serving import LeadServer
+from stream.match.processing import MatchProcessor, Received
 from tests.factories import pitch_body
 from tests.shared_data import shared_path
 from training.lead_pipeline import LeadOptions, train_lead

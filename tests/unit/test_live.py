@@ -19,7 +19,7 @@ from stream.contracts import (
     TrackedObject,
     TrackingFrame,
 )
-from stream.processing import LiveConfig, MatchProcessor, Received
+from stream.match.processing import LiveConfig, MatchProcessor, Received
 from tests.factories import pitch_body
 
 AT = Received(produced_ts=10, ingest_ts=12)

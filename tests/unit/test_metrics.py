@@ -14,11 +14,11 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from models.settings import Settings
-from stream.app import WorkerParts, create_app
 from stream.contracts import GenericEvent, PitchEvent, PlayerRef, ShotBody, ShotEvent
-from stream.lag import consumer_lag
-from stream.metrics import ConsumeSensor
-from stream.publisher import InMemoryPublisher
+from stream.outputs.publisher import InMemoryPublisher
+from stream.worker.app import WorkerParts, create_app
+from stream.worker.lag import consumer_lag
+from stream.worker.metrics import ConsumeSensor
 from tests.factories import encode, frame, pass_event, pitch_body
 
 Scrape = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -217,8 +217,8 @@ def test_the_worker_exports_every_metric_of_the_contract(tmp_path: Path) -> None
     from prometheus_client.parser import text_string_to_metric_families
 
     from models.settings import Settings
-    from stream.app import create_app
-    from stream.publisher import InMemoryPublisher
+    from stream.outputs.publisher import InMemoryPublisher
+    from stream.worker.app import create_app
 
     settings = Settings(kafka_bootstrap="127.0.0.1:1", app_id="unit-contract", registry_dir=tmp_path / "r")
     parts = create_app(settings, publisher_factory=InMemoryPublisher)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from stream.contracts import MatchEvent, TrackingFrame
-from stream.pacing import send_paced
+from stream.sources.pacing import send_paced
 from tests.factories import frame, pass_event
 
 T0 = 1_700_000_000_000

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from stream.cli import cli
 from stream.contracts import PitchEvent
 from stream.decode import decode_event
-from stream.pitches import PitchReplayError, savant_pitches
+from stream.sources.pitches import PitchReplayError, savant_pitches
 from tests.shared_data import shared_path
 
 

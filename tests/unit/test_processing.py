@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from stream.contracts import Output
-from stream.ledger import Admit, InputLedger
-from stream.processing import MatchProcessor, ProcessingStats, Received
+from stream.match.processing import MatchProcessor, ProcessingStats, Received
+from stream.worker.ledger import Admit, InputLedger
 from tests.factories import frame, pass_event
 
 AT = Received(produced_ts=10, ingest_ts=12)

@@ -11,7 +11,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from stream.contracts import Output
-from stream.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
+from stream.outputs.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
 
 
 def output(match_id: str, kind: str, seq: int) -> Output:

@@ -17,8 +17,8 @@ import pytest
 
 from stream.contracts import GenericEvent, PassEvent, ShotEvent, TrackingFrame
 from stream.decode import decode_event, decode_frame
-from stream.replay_plan import MatchPlan, PlannedMessage, plan_match
-from stream.statsbomb import ReplayDataError, load_events
+from stream.sources.replay_plan import MatchPlan, PlannedMessage, plan_match
+from stream.sources.statsbomb import ReplayDataError, load_events
 
 KICKOFF = 1_700_000_000_000
 BREAK = 60_000

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from stream.simulate import HALF_LENGTH_M, HALF_WIDTH_M, PlayerMotion, pull_to_anchors, team_shape_targets
+from stream.sources.simulate import (
+    HALF_LENGTH_M,
+    HALF_WIDTH_M,
+    PlayerMotion,
+    pull_to_anchors,
+    team_shape_targets,
+)
 
 
 def _speeds(positions: np.ndarray, hz: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import pytest
 
 from models.errors import PitchsideError
 from stream.contracts import GenericEvent, ShotEvent
-from stream.statsbomb import (
+from stream.sources.statsbomb import (
     ConvertedMatch,
     ReplayDataError,
     check_match_id,

@@ -10,8 +10,8 @@ import pytest
 
 from stream.contracts import MatchEvent, PassEvent, ShotEvent, TrackingFrame
 from stream.decode import decode_event, decode_frame
-from stream.simulate import HALF_LENGTH_M, HALF_WIDTH_M
-from stream.synthetic import synthetic_match
+from stream.sources.simulate import HALF_LENGTH_M, HALF_WIDTH_M
+from stream.sources.synthetic import synthetic_match
 
 # Sprinters top out near 10-12 m/s; the simulator caps players at 9 m/s (plus centimetre rounding).
 MAX_PLAYER_SPEED = 12.0

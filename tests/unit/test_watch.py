@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream.watch import describe_lead_curve, describe_pitch_context, describe_shot_context
+from stream.outputs.watch import describe_lead_curve, describe_pitch_context, describe_shot_context
 
 
 def test_a_shot_context_line_says_where_the_players_came_from_and_what_it_measured() -> None:

@@ -12,8 +12,8 @@ from features.shot import SHOT_FEATURE_NAMES
 from models.registry import ModelRegistry
 from models.xg import ModelLoadError, XgModel, describe_feature
 from stream.contracts import PlayerRef, ShotBody, ShotEvent
-from stream.model_serving import XgServer
-from stream.processing import MatchProcessor, Received
+from stream.match.model_serving import XgServer
+from stream.match.processing import MatchProcessor, Received
 
 N = len(SHOT_FEATURE_NAMES)
 DISTANCE = SHOT_FEATURE_NAMES.index("distance_m")

@@ -3,7 +3,7 @@
 Where the players come from, in order (the output's ``source``):
 
 1. ``tracking``: the match's tracking frame nearest the shot's event time, within the staleness limit
-   (see :mod:`stream.frame_history`). Simulated tracking is used only when the shot has no freeze
+   (see :mod:`stream.match.frame_history`). Simulated tracking is used only when the shot has no freeze
    frame: real positions from the provider beat invented ones.
 2. ``freeze_frame``: the players the shot event carries (StatsBomb-style feeds).
 3. ``location_only``: neither; distance and angles from the shot's location, player features NaN.
@@ -27,7 +27,7 @@ import numpy.typing as npt
 from features.coordinates import to_attacking
 from features.shot import roles_from_flags, roles_from_teams, shot_attributes, shot_features, shot_geometry
 
-from .contracts import ShotEvent
+from ..contracts import ShotEvent
 from .frame_history import FrameHistory, Snapshot
 
 __all__ = ["SHOOTER_MATCH_RADIUS_M", "ShotContext", "shot_context"]

@@ -1,9 +1,9 @@
 """The load generator's match: an endless synthetic soccer match, frame by frame, with passes and shots.
 
-Nothing here is real: 22 players in a 4-4-2 move with :class:`stream.simulate.PlayerMotion` toward a
+Nothing here is real: 22 players in a 4-4-2 move with :class:`stream.sources.simulate.PlayerMotion` toward a
 team shape that follows the ball, the ball goes from carrier to receiver, and a shot comes every few
 simulated minutes. Every message is labelled ``simulated=True``. Pure and seeded like
-:mod:`stream.simulate`: no clock, no I/O; times are event time (epoch milliseconds).
+:mod:`stream.sources.simulate`: no clock, no I/O; times are event time (epoch milliseconds).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from .contracts import (
+from ..contracts import (
     FreezeFramePlayer,
     MatchEvent,
     PassBody,

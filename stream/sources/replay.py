@@ -18,7 +18,7 @@ from .statsbomb import load_events, match_home_team
 
 __all__ = ["SAMPLE_DIR", "MatchSource", "build_plan", "resolve_match"]
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from models.settings import Settings
 
-from .contracts import MatchEvent, TrackingFrame
-from .topics import ensure_topics
+from ..contracts import MatchEvent, TrackingFrame
+from ..worker.topics import ensure_topics
 
 __all__ = ["RecordProducer"]
 

@@ -22,7 +22,7 @@ __all__ = [
     "input_topics",
 ]
 
-# The worker's tables (stream/app.py); Faust names each changelog "{app_id}-{table}-changelog".
+# The worker's tables (stream/worker/app.py); Faust names each changelog "{app_id}-{table}-changelog".
 TABLES = ("latest-frame", "output-seq", "input-offset", "match-live")
 # Changelogs get a record per frame. Kafka compacts only closed segments, and a default segment
 # stays open for a week or 1 GiB, so a worker's recovery would replay every record ever written:

@@ -23,16 +23,16 @@ from models.players import load_player_reference
 from models.registry import open_registry
 from models.settings import Settings
 
-from .contracts import DeadLetterHeaders, Output
-from .decode import PROCESSING_ERROR, DecodeError, decode_event, decode_frame
+from ..contracts import DeadLetterHeaders, Output
+from ..decode import PROCESSING_ERROR, DecodeError, decode_event, decode_frame
+from ..match.model_serving import LeadServer, XgServer
+from ..match.processing import LiveConfig, MatchProcessor, Received
+from ..outputs.publisher import Publisher, RedisPublisher, now_ms
 from .drift import DriftMonitor, write_drift
 from .gap_fill import fetch_range
 from .lag import consumer_lag
 from .ledger import Admit, InputLedger
 from .metrics import WorkerMetrics
-from .model_serving import LeadServer, XgServer
-from .processing import LiveConfig, MatchProcessor, Received
-from .publisher import Publisher, RedisPublisher, now_ms
 from .topics import CHANGELOG_CONFIG
 
 __all__ = ["WorkerParts", "create_app", "redis_client"]
@@ -108,7 +108,7 @@ def create_app(
     latest_frames = table("latest-frame")
     seqs = table("output-seq", default=int)
     input_offsets = table("input-offset")
-    # The live features' per-match state, checkpointed with the stats (see stream.live).
+    # The live features' per-match state, checkpointed with the stats (see stream.match.live).
     checkpoints = table("match-live")
 
     reference = load_player_reference(settings.data_dir / "savant")

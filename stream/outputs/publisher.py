@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .contracts import Output
+from ..contracts import Output
 
 __all__ = [
     "InMemoryPublisher",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from features.baseball import pitch_context
 from models.players import PlayerReference
 
-from .contracts import PitchEvent
+from ..contracts import PitchEvent
 
 __all__ = ["PitchContext", "live_pitch_context"]
 

@@ -21,7 +21,7 @@ from models.lead import LeadModel
 from models.players import PlayerReference
 from models.settings import Settings
 
-from .contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
+from ..contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
 from .frame_history import FrameHistory
 from .live import MatchLive, num
 from .model_serving import LeadServer, XgServer

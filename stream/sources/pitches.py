@@ -18,7 +18,7 @@ from pathlib import Path
 
 from models.errors import PitchsideError
 
-from .contracts import PitchBody, PitchEvent
+from ..contracts import PitchBody, PitchEvent
 
 __all__ = ["PitchReplayError", "savant_pitches"]
 

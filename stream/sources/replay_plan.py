@@ -2,8 +2,8 @@
 
 Tracking frames are simulated (``simulated=True``): the ball runs through the events' locations;
 players keep a formation shifted toward the ball, run to where the events put them, and move with
-:class:`stream.simulate.PlayerMotion`. No real full-match tracking feed is used. Times, directions
-and the event records follow :mod:`stream.statsbomb`'s conventions.
+:class:`stream.sources.simulate.PlayerMotion`. No real full-match tracking feed is used. Times, directions
+and the event records follow :mod:`stream.sources.statsbomb`'s conventions.
 
 A plan is lazy: the motion is simulated once, up front, and kept as numpy arrays; each
 :class:`~stream.contracts.TrackingFrame` is built only when the plan is iterated, so a whole match at
@@ -21,7 +21,15 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .contracts import GenericEvent, MatchEvent, PassEvent, PlayerRef, ShotEvent, TrackedObject, TrackingFrame
+from ..contracts import (
+    GenericEvent,
+    MatchEvent,
+    PassEvent,
+    PlayerRef,
+    ShotEvent,
+    TrackedObject,
+    TrackingFrame,
+)
 from .simulate import PlayerMotion, position_template, pull_to_anchors, team_shape_targets
 from .statsbomb import (
     ReplayDataError,
@@ -397,7 +405,7 @@ def plan_match(
     """The replay of one match: one event message per StatsBomb event plus simulated tracking frames
     at ``tracking_hz`` over every period, sorted by ``ts`` (epoch ms; an event before a frame of the
     same ``ts``). ``home_team`` defaults to the team of the first 'Starting XI' event; ``break_ms`` is
-    the pause between periods. Deterministic for a given ``seed``. See :mod:`stream.statsbomb` for the
+    the pause between periods. Deterministic for a given ``seed``. See :mod:`stream.sources.statsbomb` for the
     time and direction conventions."""
     check_match_id(match_id)
     if not tracking_hz > 0 or kickoff_ms < 0 or break_ms < 0:

@@ -1,5 +1,5 @@
 """Reading a range of offsets of one partition straight from Kafka, apart from Faust's consumer:
-how the worker fills a gap the ledger found (:class:`stream.ledger.InputLedger`)."""
+how the worker fills a gap the ledger found (:class:`stream.worker.ledger.InputLedger`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Simulated soccer movement: a player motion model and the team-shape helpers built on it.
 
 No real full-match tracking feed is available to the project, so the tracking made from these parts
-(:mod:`stream.synthetic`, :mod:`stream.replay_plan`) is labelled ``simulated=True``. Everything here
-is pure numpy on the pitch frame of :mod:`features.coordinates` (metres, origin at the centre spot,
-105 m x 68 m) and driven by a seeded ``numpy.random.Generator``: no clock, no I/O, no global state.
-Times are event time (epoch milliseconds), never wall time.
+(:mod:`stream.sources.synthetic`, :mod:`stream.sources.replay_plan`) is labelled ``simulated=True``.
+Everything here is pure numpy on the pitch frame of :mod:`features.coordinates` (metres, origin at
+the centre spot, 105 m x 68 m) and driven by a seeded ``numpy.random.Generator``: no clock, no I/O,
+no global state. Times are event time (epoch milliseconds), never wall time.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from enum import Enum
 
-from .processing import ProcessingStats
+from ..match.processing import ProcessingStats
 
 __all__ = ["Admit", "InputLedger"]
 
@@ -28,7 +28,7 @@ class InputLedger:
     help reliably: its read-offset check drops what it believes it has read, and while a worker starts
     it seeks to the committed offsets itself, overriding ours (both seen in tests here). So the
     ledger says ``FILL``: the worker reads the missing offsets straight from Kafka with a consumer of
-    its own (:mod:`stream.gap_fill`), feeds them through :meth:`admit` in order, then this message.
+    its own (:mod:`stream.worker.gap_fill`), feeds them through :meth:`admit` in order, then this message.
     Offsets processed before are skipped. What cannot be read (gone from the log) is reported with
     :meth:`accept_gap`.
     """

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .contracts import MatchEvent, TrackingFrame
+from ..contracts import MatchEvent, TrackingFrame
 
 __all__ = ["PaceReport", "RecordSink", "send_paced"]
 
 
 class RecordSink(Protocol):
-    """Where paced records go: :class:`stream.producer.RecordProducer`, or a list in tests."""
+    """Where paced records go: :class:`stream.sources.producer.RecordProducer`, or a list in tests."""
 
     async def send(self, record: TrackingFrame | MatchEvent) -> Any: ...
 

@@ -13,7 +13,7 @@ Conventions:
 - Every StatsBomb event becomes exactly one event record (``simulated=False``): shots and passes with
   typed bodies, everything else as a :class:`~stream.contracts.GenericEvent`.
 
-The simulated tracking that goes with a real match is :mod:`stream.replay_plan`'s.
+The simulated tracking that goes with a real match is :mod:`stream.sources.replay_plan`'s.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 from features.coordinates import statsbomb_to_pitch
 from models.errors import PitchsideError
 
-from .contracts import (
+from ..contracts import (
     SOCCER_X_LIMIT,
     SOCCER_Y_LIMIT,
     FreezeFramePlayer,

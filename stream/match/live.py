@@ -24,7 +24,7 @@ from features.frame import FrameFeatures, frame_features
 from features.kinematics import KinematicState, grow_state, new_state
 from features.spatial import BallCarrier, TeamShape, lines_label
 
-from .contracts import TrackingFrame, on_pitch
+from ..contracts import TrackingFrame, on_pitch
 from .frame_history import FrameHistory, Snapshot
 
 __all__ = ["MatchLive"]

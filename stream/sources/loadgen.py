@@ -7,7 +7,7 @@ import heapq
 import time
 from collections.abc import Iterator
 
-from .contracts import MatchEvent, TrackingFrame
+from ..contracts import MatchEvent, TrackingFrame
 from .synthetic import synthetic_match
 
 __all__ = ["merged_matches", "sim_match_ids"]

@@ -1,13 +1,14 @@
 """Prometheus metrics of one worker, recorded at the edges.
 
 The processor, the input ledger, the publisher and the model servers already count what happens to
-every message (:class:`~stream.processing.ProcessingStats`, :class:`~stream.publisher.PublishStats`,
-the servers' counts); a collector turns those into Prometheus metrics when scraped, so no feature or
-model code knows about Prometheus. Timings and model inputs arrive through the processor's
-:class:`~stream.processing.Observer` hook, latencies through the publisher's batch hook, consumed
-messages through a Faust sensor, lag from the worker's periodic end-offset probe. Names follow
-Prometheus conventions: base units (seconds), ``_total`` for counters. Faust's own sensor metrics
-(``faust_*``, Faust's names and units) are in the same registry.
+every message (:class:`~stream.match.processing.ProcessingStats`,
+:class:`~stream.outputs.publisher.PublishStats`, the servers' counts); a collector turns those into
+Prometheus metrics when scraped, so no feature or model code knows about Prometheus. Timings and
+model inputs arrive through the processor's :class:`~stream.match.processing.Observer` hook,
+latencies through the publisher's batch hook, consumed messages through a Faust sensor, lag from the
+worker's periodic end-offset probe. Names follow Prometheus conventions: base units (seconds),
+``_total`` for counters. Faust's own sensor metrics (``faust_*``, Faust's names and units) are in
+the same registry.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from .contracts import OUTPUT_KINDS, Output
-from .decode import DEAD_LETTER_REASONS
+from ..contracts import OUTPUT_KINDS, Output
+from ..decode import DEAD_LETTER_REASONS
+from ..match.processing import MatchProcessor
+from ..outputs.publisher import Publisher, now_ms
 from .drift import DriftMonitor
-from .processing import MatchProcessor
-from .publisher import Publisher, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def _harmless(method: F) -> F:
 
 class WorkerMetrics:
     """Every metric of one worker, in its own registry (tests and several apps stay apart); also
-    the processor's :class:`~stream.processing.Observer`."""
+    the processor's :class:`~stream.match.processing.Observer`."""
 
     def __init__(
         self,
