@@ -73,15 +73,16 @@ def main() -> None:
     parser.add_argument("--metrics", action="store_true", help="with the worker's metrics attached")
     args = parser.parse_args()
     raw = frames(args.frames + 1_000)
-    proc = MatchProcessor({}, {}, {})
+    proc = MatchProcessor()
     on_batch = None
+    batch_done = None
     if args.metrics:
         from stream.outputs.publisher import InMemoryPublisher
         from stream.worker.drift import DriftMonitor
         from stream.worker.metrics import WorkerMetrics
 
         metrics = WorkerMetrics(proc, InMemoryPublisher(), (), DriftMonitor(None, {}, 1, 1))  # type: ignore[arg-type]
-        on_batch = metrics.on_batch
+        on_batch, batch_done = metrics.on_batch, metrics.batch_done
     received = Received(0, 0)
     for message in raw[:1_000]:  # warm-up
         proc.on_frame(decode_frame(message), received)
@@ -92,8 +93,9 @@ def main() -> None:
         for i, message in enumerate(raw[1_000:]):
             start = time.perf_counter_ns()
             outputs = proc.on_frame(decode_frame(message), received)
-            if on_batch is not None:
+            if on_batch is not None and batch_done is not None:
                 on_batch(outputs, 0.0)
+                batch_done()
             times[i] = time.perf_counter_ns() - start
     finally:
         gc.enable()

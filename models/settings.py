@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     latest_ttl_s: int = Field(6 * 3600, ge=1, description="expiry of latest-state keys, seconds")
     publish_queue_max: int = Field(20_000, ge=1, description="outputs buffered before back-pressure")
     publish_batch_max: int = Field(1_000, ge=1, description="outputs per Redis pipeline at most")
+    batch_max: int = Field(256, ge=1, le=10_000, description="input messages an agent takes at once")
+    batch_within_ms: float = Field(
+        4.0, gt=0, le=1000, description="an agent takes what has arrived after this long, if fewer"
+    )
 
     # --- Worker --------------------------------------------------------------------------------
     # Off by default: nothing here uses Faust's web views, and two local workers would fight for the port.
@@ -76,10 +80,10 @@ class Settings(BaseSettings):
     )
     roster_max: int = Field(96, ge=23, le=1024, description="player slots per match; more ids are dropped")
     checkpoint_interval_s: float = Field(
-        5.0,
+        1.0,
         gt=0,
         le=600,
-        description="live-feature state written to its table at most this often (match time)",
+        description="each changed match's state checkpointed this often (wall clock; a crash replays it)",
     )
 
     # --- Local stack -------------------------------------------------------------------------

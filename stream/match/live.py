@@ -52,9 +52,6 @@ class MatchLive:
         self.state: KinematicState = new_state(0)
         self.history = FrameHistory(history_ms)
         self.last_stats_ts: int | None = None
-        self.last_checkpoint_ts: int | None = None
-        # (session, ts, frame) of the last frame observed: the processor checks it against the table.
-        self.last_order: tuple[int, int, int] | None = None
         self.period = 1
 
     # --- one frame ---------------------------------------------------------------------------
@@ -126,14 +123,6 @@ class MatchLive:
         self.history.add(snapshot)
         self.period = frame.period
         return snapshot, features
-
-    def checkpoint_due(self, ts: int, interval_ms: float) -> bool:
-        """Checked with each stats output: every changelog record costs the worker, so the
-        checkpoint goes out less often than the stats (the first one at once)."""
-        if self.last_checkpoint_ts is not None and ts - self.last_checkpoint_ts < interval_ms:
-            return False
-        self.last_checkpoint_ts = ts
-        return True
 
     def stats_due(self, ts: int, interval_ms: float) -> bool:
         if self.last_stats_ts is not None and ts - self.last_stats_ts < interval_ms:
@@ -227,7 +216,6 @@ class MatchLive:
             "team": self.team.tolist(),
             "keeper": self.keeper.tolist(),
             "last_stats_ts": self.last_stats_ts,
-            "last_order": None if self.last_order is None else list(self.last_order),
             "state": state,
         }
 
@@ -240,8 +228,6 @@ class MatchLive:
         live.team = np.asarray(data["team"], dtype=np.int64)
         live.keeper = np.asarray(data["keeper"], dtype=bool)
         live.last_stats_ts = data.get("last_stats_ts")
-        order = data.get("last_order")
-        live.last_order = None if order is None else (int(order[0]), int(order[1]), int(order[2]))
         fields: list[npt.NDArray[Any]] = []
         for name in KinematicState._fields:
             values = np.array([np.nan if v is None else v for v in data["state"][name]], dtype=np.float64)

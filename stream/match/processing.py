@@ -1,14 +1,16 @@
 """What the worker does with each decoded record, apart from Faust and Redis.
 
-The per-match state lives in two mappings the caller provides: Faust tables in the worker (durable
-through their changelog topics, co-partitioned with the inputs by match), plain dicts in unit tests.
+Each match's state (:class:`~stream.match.state.MatchState`) lives in memory. The store the caller
+provides holds the checkpoints: a Faust table in the worker (durable through its changelog topic,
+co-partitioned with the inputs by match), a dict in unit tests. A match not in memory is loaded
+from its checkpoint; :meth:`MatchProcessor.checkpoint` hands out the records of the matches that
+changed since.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter, OrderedDict
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -27,8 +29,17 @@ from .live import MatchLive, num
 from .model_serving import LeadServer, XgServer
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
+from .state import MatchState, StateStore
 
-__all__ = ["BREAK_EVENTS", "LiveConfig", "MatchProcessor", "Observer", "ProcessingStats", "Received"]
+__all__ = [
+    "BREAK_EVENTS",
+    "LiveConfig",
+    "MatchProcessor",
+    "Observer",
+    "ProcessingStats",
+    "Received",
+    "Source",
+]
 
 # Matches whose live state stays in memory at once; the least recently seen is dropped first (its
 # checkpoint in the table brings it back if it returns).
@@ -63,6 +74,14 @@ class _Unobserved:
         pass
 
 
+class Source(NamedTuple):
+    """Where an input message came from: what the per-match offsets are kept in."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
 class Received(NamedTuple):
     """When a message was produced to Kafka and when the worker read it, epoch ms."""
 
@@ -83,6 +102,8 @@ class ProcessingStats(msgspec.Struct):
     # Offsets that jumped by more than one on a partition: messages no worker processed.
     offset_gaps: int = 0
     skipped_offsets: int = 0
+    # Records written to the checkpoint tables (match states, partition offsets).
+    checkpoint_records: int = 0
     dead_letters: Counter[str] = msgspec.field(default_factory=Counter)
     # Bad or missing input the features repaired or worked around (off-pitch objects, frames with no
     # ball, shots without tracking, ...), and where each shot's context came from.
@@ -97,7 +118,6 @@ class LiveConfig:
     shot_frame_max_age_ms: int = 500
     frame_history_ms: int = 3_000
     roster_max: int = 96
-    checkpoint_interval_ms: float = 5_000.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveConfig:
@@ -106,95 +126,128 @@ class LiveConfig:
             shot_frame_max_age_ms=settings.shot_frame_max_age_ms,
             frame_history_ms=settings.frame_history_ms,
             roster_max=settings.roster_max,
-            checkpoint_interval_ms=settings.checkpoint_interval_s * 1000.0,
         )
 
 
 class MatchProcessor:
-    """Turns frames and events into outputs, keeping the latest frame and the output ``seq`` per
-    match and kind, and each match's live features.
+    """Turns frames and events into outputs, keeping each match's state in memory: the latest frame,
+    the output ``seq`` per kind, the live features and the input offsets taken in.
 
-    ``latest_frames`` maps ``match_id`` to the latest :class:`TrackingFrame` as plain JSON-able data
-    (what a Faust table gives back after recovering from its changelog, so live and recovered state
-    look the same); ``seqs`` maps ``"{match_id}:{kind}"`` to the last ``seq`` published;
-    ``checkpoints`` maps ``match_id`` to the live features' last checkpoint.
+    ``store`` holds the checkpoints (see :mod:`stream.match.state`); a match this worker does not
+    hold in memory is loaded from it. A message given with its :class:`Source` at or below the
+    offset its match has taken in is a repeat and yields nothing.
     """
 
     def __init__(
         self,
-        latest_frames: MutableMapping[str, dict[str, Any]],
-        seqs: MutableMapping[str, int],
-        checkpoints: MutableMapping[str, dict[str, Any]] | None = None,
+        store: StateStore | None = None,
         config: LiveConfig | None = None,
         reference: PlayerReference | None = None,
         xg: XgServer | None = None,
         lead: LeadServer | None = None,
         observer: Observer | None = None,
     ) -> None:
-        self._latest = latest_frames
-        self._seqs = seqs
-        self._checkpoints: MutableMapping[str, dict[str, Any]] = {} if checkpoints is None else checkpoints
+        self.store: StateStore = StateStore() if store is None else store
         self.config = config or LiveConfig()
         self.reference = reference or PlayerReference()
         self.xg = xg
         self.lead = lead
-        self._live: OrderedDict[str, MatchLive] = OrderedDict()
+        self._matches: OrderedDict[str, MatchState] = OrderedDict()
+        # Dropped from memory while changed since their checkpoint: the next checkpoint writes them.
+        self._evicted: dict[str, MatchState] = {}
         self.stats = ProcessingStats()
         self.observer: Observer = observer or _Unobserved()
 
-    def next_seq(self, match_id: str, kind: str) -> int:
-        key = f"{match_id}:{kind}"
-        seq = self._seqs.get(key, 0) + 1
-        self._seqs[key] = seq
-        return seq
+    # --- state ---------------------------------------------------------------------------------
+
+    def state(self, match_id: str) -> MatchState:
+        """The match's state: in memory, else from its checkpoint, else new."""
+        state = self._matches.get(match_id)
+        if state is not None:
+            self._matches.move_to_end(match_id)
+            return state
+        state = self._evicted.pop(match_id, None)
+        if state is None:
+            stored = self.store.get(match_id)
+            cfg = self.config
+            state = (
+                MatchState(match_id)
+                if stored is None
+                else MatchState.restore(match_id, stored, cfg.roster_max, cfg.frame_history_ms)
+            )
+        self._matches[match_id] = state
+        while len(self._matches) > MAX_LIVE_MATCHES:
+            _, old = self._matches.popitem(last=False)
+            if old.dirty:
+                self._evicted[old.match_id] = old
+        return state
+
+    def checkpoint(self) -> list[tuple[int | None, str, dict[str, Any]]]:
+        """The records of every match changed since its last checkpoint, as ``(partition, match_id,
+        record)``; they count as saved from now on (the caller writes them)."""
+        records = []
+        for state in (*self._matches.values(), *self._evicted.values()):
+            if state.dirty:
+                records.append((state.partition, state.match_id, state.record()))
+                state.dirty = False
+        self._evicted.clear()
+        return records
+
+    def forget(self) -> None:
+        """Drop every match from memory (after a rebalance: another worker may have moved them on,
+        and their checkpoints say how far). Call :meth:`checkpoint` first."""
+        self._matches.clear()
+        self._evicted.clear()
 
     def latest_frame(self, match_id: str) -> TrackingFrame | None:
-        stored = self._latest.get(match_id)
-        return None if stored is None else msgspec.convert(stored, TrackingFrame)
+        return self.state(match_id).latest
 
     def live(self, match_id: str) -> MatchLive | None:
         """The in-memory live state of a match, if this worker holds one."""
-        return self._live.get(match_id)
+        state = self._matches.get(match_id)
+        return None if state is None else state.live
 
-    def _live_for(self, frame: TrackingFrame, previous: tuple[int, int, int] | None) -> MatchLive:
-        """The match's live state, trusted only if it saw the frame the table says came last (else
-        another worker moved the match on meanwhile): then the checkpoint, or a fresh start."""
-        cfg = self.config
-        live = self._live.get(frame.match_id)
-        if live is None or live.session != frame.session or live.last_order != previous:
-            stored = self._checkpoints.get(frame.match_id)
-            if stored is not None and stored.get("session") == frame.session:
-                live = MatchLive.restore(frame.match_id, stored, cfg.roster_max, cfg.frame_history_ms)
-            else:
-                live = MatchLive(frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms)
-            self._live[frame.match_id] = live
-            while len(self._live) > MAX_LIVE_MATCHES:
-                self._live.popitem(last=False)
-        self._live.move_to_end(frame.match_id)
-        return live
+    def _begin(self, match_id: str, source: Source | None) -> MatchState | None:
+        state = self.state(match_id)
+        if source is not None:
+            if state.seen(source.topic, source.offset):
+                self.stats.replayed += 1
+                return None
+            state.took(source.topic, source.partition, source.offset)
+        else:
+            state.dirty = True
+        return state
 
-    def on_frame(self, frame: TrackingFrame, received: Received) -> list[Output]:
-        """Store the frame as the match's latest and return its ``frame`` output, plus the
+    # --- frames and events ---------------------------------------------------------------------
+
+    def on_frame(
+        self, frame: TrackingFrame, received: Received, source: Source | None = None
+    ) -> list[Output]:
+        """Keep the frame as the match's latest and return its ``frame`` output, plus the
         ``player_stats`` and ``team_stats`` outputs when they are due; nothing when the frame is not
         newer than the latest one (a repeat or out of order)."""
+        state = self._begin(frame.match_id, source)
+        if state is None:
+            return []
         self.stats.frames += 1
         self.observer.match_input(frame.match_id, None)
-        stored = self._latest.get(frame.match_id)
         # A newer session (a replay started again) supersedes; within a session event time orders
         # frames and the frame number breaks ties. A fast replay's clock runs ahead of the wall
         # clock, so event time alone could not tell a new run from a late frame of the old one.
         order = (frame.session, frame.ts, frame.frame)
-        previous = None if stored is None else (stored.get("session", 0), stored["ts"], stored["frame"])
-        if previous is not None and order <= previous:
+        if state.order is not None and order <= state.order:
             self.stats.stale_frames += 1
             return []
-        self._latest[frame.match_id] = msgspec.to_builtins(frame)
-        live = self._live_for(frame, previous)
+        state.latest, state.order = frame, order
+        cfg = self.config
+        live = state.live
+        if live is None or live.session != frame.session:
+            live = state.live = MatchLive(frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms)
         started = time.perf_counter()
         snapshot, features = live.observe(frame, self.stats.features)
         self.observer.timed("feature", "frame", time.perf_counter() - started)
-        live.last_order = order
         ball = frame.ball
+        sport = frame.sport
         data: dict[str, Any] = {
             "frame": frame.frame,
             "period": frame.period,
@@ -203,37 +256,36 @@ class MatchProcessor:
             "objects": [
                 [o.id, o.team, o.role, o.x, o.y]
                 for o in frame.objects
-                if o.role != "ball" and on_pitch(frame.sport, o.x, o.y)
+                if o.role != "ball" and on_pitch(sport, o.x, o.y)
             ],
             **live.frame_extra(features),
         }
-        outputs = [self._output(frame.match_id, "frame", frame.ts, received, data, frame.simulated)]
-        if live.stats_due(frame.ts, self.config.stats_interval_ms):
+        outputs = [self._output(state, "frame", frame.ts, received, data, frame.simulated)]
+        if live.stats_due(frame.ts, cfg.stats_interval_ms):
             for kind, payload in (
                 ("player_stats", live.player_stats(snapshot, features)),
                 ("team_stats", live.team_stats(snapshot, features)),
             ):
-                outputs.append(
-                    self._output(frame.match_id, kind, frame.ts, received, payload, frame.simulated)
-                )
-            if live.checkpoint_due(frame.ts, self.config.checkpoint_interval_ms):
-                self._checkpoints[frame.match_id] = live.checkpoint()
+                outputs.append(self._output(state, kind, frame.ts, received, payload, frame.simulated))
         return outputs
 
-    def on_event(self, event: MatchEvent, received: Received) -> list[Output]:
+    def on_event(self, event: MatchEvent, received: Received, source: Source | None = None) -> list[Output]:
         """Every event is forwarded as an ``event`` output (the live event feed); a shot adds its
         ``shot_context`` (and ``xg``), a pitch with a runner on base its ``pitch_context`` (and
         ``lead_curve``), when a production model is loaded."""
+        state = self._begin(event.match_id, source)
+        if state is None:
+            return []
         self.stats.events += 1
         self.observer.match_input(event.match_id, event.type in BREAK_EVENTS)
         data = msgspec.to_builtins(event)
         data.pop("match_id", None)
-        outputs = [self._output(event.match_id, "event", event.ts, received, data, event.simulated)]
+        outputs = [self._output(state, "event", event.ts, received, data, event.simulated)]
         if isinstance(event, ShotEvent):
-            context, features = self._shot_context(event, received)
+            context, features = self._shot_context(state, event, received)
             outputs.append(context)
             if self.xg is not None and self.xg.model is not None:
-                outputs.append(self._xg(event, received, features, context.data["source"]))
+                outputs.append(self._xg(state, event, received, features, context.data["source"]))
         elif isinstance(event, PitchEvent):
             started = time.perf_counter()
             pitch = live_pitch_context(event, self.reference, self.stats.features)
@@ -248,29 +300,29 @@ class MatchProcessor:
                     "features": _named(PITCH_FEATURE_NAMES, pitch.features),
                 }
                 outputs.append(
-                    self._output(
-                        event.match_id, "pitch_context", event.ts, received, payload, event.simulated
-                    )
+                    self._output(state, "pitch_context", event.ts, received, payload, event.simulated)
                 )
                 if self.lead is not None and self.lead.model is not None:
-                    outputs.append(self._lead_curve(event, received, pitch.features, self.lead.model))
+                    outputs.append(self._lead_curve(state, event, received, pitch.features, self.lead.model))
         return outputs
 
-    def _history(self, match_id: str) -> FrameHistory | None:
+    def _history(self, state: MatchState) -> FrameHistory | None:
         """The match's recent frames; after a restart (or a takeover) none are in memory yet, so the
-        latest frame from the ``latest-frame`` table stands in (the join checks its age)."""
-        live = self._live.get(match_id)
+        checkpoint's latest frame stands in (the join checks its age)."""
+        live = state.live
         if live is not None and len(live.history):
             return live.history
-        stored = self.latest_frame(match_id)
+        stored = state.latest
         if stored is None:
             return None
         cfg = self.config
-        scratch = MatchLive(match_id, stored.session, cfg.roster_max, cfg.frame_history_ms)
+        scratch = MatchLive(state.match_id, stored.session, cfg.roster_max, cfg.frame_history_ms)
         scratch.observe(stored, Counter())  # already counted when it first came in
         return scratch.history
 
-    def _lead_curve(self, event: PitchEvent, received: Received, context: Any, model: LeadModel) -> Output:
+    def _lead_curve(
+        self, state: MatchState, event: PitchEvent, received: Received, context: Any, model: LeadModel
+    ) -> Output:
         """The 21 steal probabilities of one pitch, scored as one batch."""
         started = time.perf_counter()
         curve = model.curve(context)
@@ -294,9 +346,11 @@ class MatchProcessor:
             else round(float(np.interp(lead, LEAD_GRID_FT, curve)), 4),
         }
         ref = ModelRef(name=model.name, version=model.version)
-        return self._output(event.match_id, "lead_curve", event.ts, received, payload, event.simulated, ref)
+        return self._output(state, "lead_curve", event.ts, received, payload, event.simulated, ref)
 
-    def _xg(self, event: ShotEvent, received: Received, features: Any, source: str) -> Output:
+    def _xg(
+        self, state: MatchState, event: ShotEvent, received: Received, features: Any, source: str
+    ) -> Output:
         """Score one shot with the version serving now; the output names it."""
         model = self.xg.model if self.xg is not None else None
         if model is None:  # checked by the caller; keeps the type checker honest
@@ -321,12 +375,12 @@ class MatchProcessor:
             "provider_xg": event.shot.provider_xg,
         }
         ref = ModelRef(name=model.name, version=model.version)
-        return self._output(event.match_id, "xg", event.ts, received, payload, event.simulated, ref)
+        return self._output(state, "xg", event.ts, received, payload, event.simulated, ref)
 
-    def _shot_context(self, event: ShotEvent, received: Received) -> tuple[Output, Any]:
+    def _shot_context(self, state: MatchState, event: ShotEvent, received: Received) -> tuple[Output, Any]:
         max_age = self.config.shot_frame_max_age_ms
         started = time.perf_counter()
-        ctx = shot_context(event, self._history(event.match_id), max_age, self.stats.features)
+        ctx = shot_context(event, self._history(state), max_age, self.stats.features)
         self.observer.timed("feature", "xg", time.perf_counter() - started)
         payload = {
             "event_id": event.event_id,
@@ -339,13 +393,11 @@ class MatchProcessor:
             "features": _named(SHOT_FEATURE_NAMES, ctx.features),
         }
         simulated = event.simulated or ctx.simulated
-        return self._output(
-            event.match_id, "shot_context", event.ts, received, payload, simulated
-        ), ctx.features
+        return self._output(state, "shot_context", event.ts, received, payload, simulated), ctx.features
 
     def _output(
         self,
-        match_id: str,
+        state: MatchState,
         kind: str,
         event_ts: int,
         received: Received,
@@ -355,9 +407,9 @@ class MatchProcessor:
     ) -> Output:
         self.stats.outputs += 1
         return Output(
-            match_id=match_id,
+            match_id=state.match_id,
             kind=kind,
-            seq=self.next_seq(match_id, kind),
+            seq=state.next_seq(kind),
             event_ts=event_ts,
             produced_ts=received.produced_ts,
             ingest_ts=received.ingest_ts,

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -67,6 +67,15 @@ class Publisher(Protocol):
 
     async def publish(self, output: Output) -> None: ...
 
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        """Queue a batch of outputs, in order (waits while the queue is full)."""
+        ...
+
+    def after_delivery(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once everything published before it has been delivered (checkpoints
+        cover only delivered outputs)."""
+        ...
+
     def pending(self) -> int:
         """Outputs published but not yet delivered."""
         ...
@@ -81,7 +90,11 @@ class Publisher(Protocol):
 
 
 class RedisPublisher:
-    """Batched, ordered writes to Redis with an async client (never blocks the event loop)."""
+    """Batched, ordered writes to Redis with an async client (never blocks the event loop).
+
+    The queue holds outputs and delivery callbacks in order; the flusher takes up to ``batch_max``
+    outputs at a time into one pipeline, then runs the callbacks that were queued among them.
+    """
 
     def __init__(
         self,
@@ -97,40 +110,87 @@ class RedisPublisher:
         self._prefix = prefix
         self._ttl = latest_ttl_s
         self._batch_max = batch_max
-        self._queue: asyncio.Queue[Output] = asyncio.Queue(maxsize=queue_max)
+        self._queue_max = queue_max
+        self._items: deque[Output | Callable[[], None]] = deque()
+        self._outputs = 0  # outputs in _items
+        self._queued = 0  # outputs ever queued, and ever delivered: flush waits for them to meet
+        self._delivered = 0
+        self._ready = asyncio.Event()  # something to deliver
+        self._room = asyncio.Event()  # the queue has room
+        self._room.set()
+        self._progress = asyncio.Event()  # a batch was delivered
         self._on_batch = on_batch
         self.stats = PublishStats()
 
     async def publish(self, output: Output) -> None:
-        await self._queue.put(output)
+        await self.publish_many((output,))
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        # One batch goes in whole, even past queue_max: the bound holds back the next batch.
+        while self._outputs >= self._queue_max:
+            self._room.clear()
+            await self._room.wait()
+        self._items.extend(outputs)
+        self._outputs += len(outputs)
+        self._queued += len(outputs)
+        self._ready.set()
+
+    def after_delivery(self, callback: Callable[[], None]) -> None:
+        self._items.append(callback)
+        self._ready.set()
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._outputs
 
     async def flush(self) -> None:
-        await self._queue.join()
+        target = self._queued
+        while self._delivered < target or any(callable(i) for i in self._items):
+            self._progress.clear()
+            await self._progress.wait()
 
     async def run(self) -> None:
         try:
             while True:
-                batch = [await self._queue.get()]
-                await self._drain_into(batch)
+                if not self._items:
+                    self._ready.clear()
+                    await self._ready.wait()
+                    continue
+                batch, callbacks = self._take()
+                if batch:
+                    await self._write_with_retry(batch)
+                self._done(batch, callbacks)
         except asyncio.CancelledError:
             # Shutting down: deliver what is queued (bounded by one retry cycle) before leaving.
-            leftover: list[Output] = []
-            while not self._queue.empty():
-                leftover.append(self._queue.get_nowait())
+            leftover = [i for i in self._items if isinstance(i, Output)]
+            self._items.clear()
             if leftover:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._write(leftover), timeout=5.0)
             raise
 
-    async def _drain_into(self, batch: list[Output]) -> None:
-        while len(batch) < self._batch_max and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        await self._write_with_retry(batch)
-        for _ in batch:
-            self._queue.task_done()
+    def _take(self) -> tuple[list[Output], list[Callable[[], None]]]:
+        batch: list[Output] = []
+        callbacks: list[Callable[[], None]] = []
+        items = self._items
+        while items and len(batch) < self._batch_max:
+            item = items.popleft()
+            if isinstance(item, Output):
+                batch.append(item)
+            else:
+                callbacks.append(item)
+        return batch, callbacks
+
+    def _done(self, batch: list[Output], callbacks: list[Callable[[], None]]) -> None:
+        self._outputs -= len(batch)
+        self._delivered += len(batch)
+        if self._outputs < self._queue_max:
+            self._room.set()
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("a delivery callback failed")
+        self._progress.set()
 
     async def _write_with_retry(self, batch: list[Output]) -> None:
         delay = 0.05
@@ -159,13 +219,16 @@ class RedisPublisher:
         published_ts = now_ms()
         pipe = self._client.pipeline(transaction=False)
         latest: dict[str, bytes] = {}
+        prefix = self._prefix
+        replace = msgspec.structs.replace
         for out in batch:
-            payload = _encode(msgspec.structs.replace(out, published_ts=published_ts))
-            pipe.publish(channel_name(self._prefix, out.match_id, out.kind), payload)
+            payload = _encode(replace(out, published_ts=published_ts))
+            name = f"{prefix}:{out.match_id}:{out.kind}"
+            pipe.publish(name, payload)
             # Only the last output per key survives a batch anyway: one SET per key, not per output.
-            latest[latest_key(self._prefix, out.match_id, out.kind)] = payload
-        for key, payload in latest.items():
-            pipe.set(key, payload, ex=self._ttl)
+            latest[name] = payload
+        for name, payload in latest.items():
+            pipe.set(f"{name}:latest", payload, ex=self._ttl)
         await pipe.execute()
         self.stats.published += len(batch)
         self.stats.batches += 1
@@ -185,6 +248,13 @@ class InMemoryPublisher:
         self.channels[channel_name(self._prefix, output.match_id, output.kind)].append(stamped)
         self.latest[latest_key(self._prefix, output.match_id, output.kind)] = stamped
         self.stats.published += 1
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        for output in outputs:
+            await self.publish(output)
+
+    def after_delivery(self, callback: Callable[[], None]) -> None:
+        callback()  # nothing is ever pending here
 
     def pending(self) -> int:
         return 0

@@ -1,9 +1,11 @@
-"""The Faust app: input topics, per-match tables, the two agents and the Redis publisher.
+"""The Faust app: input topics, the checkpoint tables, the two agents and the Redis publisher.
 
 Built by :func:`create_app` from a :class:`~models.settings.Settings`; there is no module-level app.
 Both input topics are keyed by ``match_id`` and have the same partition count, so Faust assigns the
 same partition of each (and of each table's changelog) to one worker: a match's frames, events and
-state live together, and partitions are the unit of horizontal scale.
+state live together, and partitions are the unit of horizontal scale. The parts: :func:`faust_app`
+(the Faust objects), :class:`~stream.worker.pump.Pump` (consume, fill gaps, process, dead-letter),
+:class:`~stream.worker.checkpoint.Checkpointer` (state to the tables), and the background tasks.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import faust
 import redis.asyncio as aioredis
@@ -24,18 +26,19 @@ from models.registry import open_registry
 from models.settings import Settings
 
 from ..contracts import DeadLetterHeaders, Output
-from ..decode import PROCESSING_ERROR, DecodeError, decode_event, decode_frame
 from ..match.model_serving import LeadServer, XgServer
-from ..match.processing import LiveConfig, MatchProcessor, Received
-from ..outputs.publisher import Publisher, RedisPublisher, now_ms
+from ..match.processing import LiveConfig, MatchProcessor
+from ..outputs.publisher import Publisher, RedisPublisher
+from .checkpoint import Checkpointer, TableStore
 from .drift import DriftMonitor, write_drift
 from .gap_fill import fetch_range
 from .lag import consumer_lag
-from .ledger import Admit, InputLedger
+from .ledger import InputLedger
 from .metrics import WorkerMetrics
+from .pump import DeadLetterSink, Handler, Pump, event_handler, frame_handler
 from .topics import CHANGELOG_CONFIG
 
-__all__ = ["WorkerParts", "create_app", "redis_client"]
+__all__ = ["WorkerParts", "create_app", "faust_app", "redis_client"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class WorkerParts:
         agents: dict[str, Any],
         topics: dict[str, Any],
         metrics: WorkerMetrics,
+        pump: Pump,
+        checkpointer: Checkpointer,
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -63,15 +68,14 @@ class WorkerParts:
         self.publisher = publisher
         self.agents = agents
         self.topics = topics
+        self.pump = pump
+        self.checkpointer = checkpointer
 
 
-def create_app(
-    settings: Settings,
-    publisher_factory: Callable[[], Publisher] | None = None,
-) -> WorkerParts:
-    """Build the Faust app. ``publisher_factory`` replaces Redis (unit tests pass an in-memory one)."""
+def faust_app(settings: Settings) -> Any:
+    """The Faust app, without agents or tables."""
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
-    app = faust.App(
+    return faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -90,74 +94,50 @@ def create_app(
         web_port=settings.worker_web_port or 6066,
         web_host="127.0.0.1",
     )
-    tracking = app.topic(settings.topic_tracking, key_type=bytes, value_type=bytes, allow_empty=True)
-    events = app.topic(settings.topic_events, key_type=bytes, value_type=bytes, allow_empty=True)
-    deadletter = app.topic(settings.topic_deadletter, key_type=bytes, value_type=bytes, allow_empty=True)
 
-    def table(name: str, **options: Any) -> Any:
-        # JSON keys and values: what a table holds live is what it recovers from its changelog.
-        return app.Table(
-            name,
-            schema=faust.Schema(
-                key_type=str, value_type=None, key_serializer="json", value_serializer="json"
-            ),
-            extra_topic_configs=CHANGELOG_CONFIG,
-            **options,
-        )
 
-    latest_frames = table("latest-frame")
-    seqs = table("output-seq", default=int)
-    input_offsets = table("input-offset")
-    # The live features' per-match state, checkpointed with the stats (see stream.match.live).
-    checkpoints = table("match-live")
-
-    reference = load_player_reference(settings.data_dir / "savant")
-    log.info(
-        "player reference: %d runner sprint speeds, %d catcher pop times",
-        len(reference.sprint_speed_fps),
-        len(reference.pop_time_s),
+def _table(app: Any, name: str) -> TableStore:
+    # JSON keys and values: what a table holds live is what it recovers from its changelog.
+    table = app.Table(
+        name,
+        schema=faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json"),
+        extra_topic_configs=CHANGELOG_CONFIG,
     )
+    return TableStore(table)
+
+
+def _model_servers(settings: Settings) -> tuple[Any, XgServer, LeadServer]:
     registry = open_registry(settings)
     xg, lead = XgServer(registry), LeadServer(registry)
-    xg.refresh_now()  # serve from the first event; later versions come through the timer below
+    xg.refresh_now()  # serve from the first event; later versions come through a timer
     lead.refresh_now()
     for name, model in (("xg", xg.model), ("lead", lead.model)):
         if model is None:
             log.warning("no production %s model in %s: its outputs are off", name, settings.registry_dir)
-    processor = MatchProcessor(
-        latest_frames, seqs, checkpoints, LiveConfig.from_settings(settings), reference, xg, lead
-    )
-    ledger = InputLedger(input_offsets, processor.stats)
-    publisher: Publisher
-    client: aioredis.Redis | None = None
-    if publisher_factory is not None:
-        publisher = publisher_factory()
-    else:
-        client = redis_client(settings)
-        publisher = RedisPublisher(
-            client,
-            prefix=settings.redis_prefix,
-            latest_ttl_s=settings.latest_ttl_s,
-            queue_max=settings.publish_queue_max,
-            batch_max=settings.publish_batch_max,
-            # Late-bound: the metrics are built just below, before anything is published.
-            on_batch=lambda batch, seconds: metrics.on_batch(batch, seconds),
-        )
-    drift = DriftMonitor(
-        registry,
-        {"xg": SHOT_FEATURE_NAMES, "lead": PITCH_FEATURE_NAMES},
-        settings.drift_window,
-        settings.drift_min_inputs,
-    )
-    metrics = WorkerMetrics(
-        processor, publisher, (xg, lead), drift, settings.match_idle_s, settings.drift_idle_s
-    )
-    input_topics = (settings.topic_tracking, settings.topic_events)
-    metrics.attach(app, input_topics)
-    max_bytes = settings.max_message_bytes
+    return registry, xg, lead
 
+
+def _publisher(
+    settings: Settings,
+    factory: Callable[[], Publisher] | None,
+    on_batch: Callable[[list[Output], float], None],
+) -> tuple[Publisher, aioredis.Redis | None]:
+    if factory is not None:
+        return factory(), None
+    client = redis_client(settings)
+    publisher = RedisPublisher(
+        client,
+        prefix=settings.redis_prefix,
+        latest_ttl_s=settings.latest_ttl_s,
+        queue_max=settings.publish_queue_max,
+        batch_max=settings.publish_batch_max,
+        on_batch=on_batch,
+    )
+    return publisher, client
+
+
+def _dead_letter_sink(deadletter: Any) -> DeadLetterSink:
     async def dead_letter(message: Any, reason: str, detail: str) -> None:
-        processor.stats.dead_letters[reason] += 1
         log.warning(
             "dead-lettered %s[%s]@%s: %s: %s",
             message.topic,
@@ -178,134 +158,153 @@ def create_app(
             },
         )
 
-    def handle_frame(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
-        return processor.on_frame(decode_frame(value, key, max_bytes), received)
+    return dead_letter
 
-    def handle_event(value: bytes | None, key: bytes | None, received: Received) -> list[Output]:
-        event = decode_event(value, key, max_bytes)
-        return processor.on_event(event, received)
 
-    async def process(
-        message: Any, produced_ms: int, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
-    ) -> None:
-        """One admitted message (a Faust message, or a record read to fill a gap)."""
-        received = Received(produced_ts=produced_ms, ingest_ts=now_ms())
-        try:
-            outputs = handle(message.value, message.key, received)
-        except DecodeError as err:
-            await dead_letter(message, err.reason, err.detail)
-            return
-        except Exception as err:  # a bug must cost one message, never the agent
-            log.exception("processing failed at %s[%s]@%s", message.topic, message.partition, message.offset)
-            await dead_letter(message, PROCESSING_ERROR, repr(err))
-            return
-        for output in outputs:
-            await publisher.publish(output)
+def create_app(
+    settings: Settings,
+    publisher_factory: Callable[[], Publisher] | None = None,
+) -> WorkerParts:
+    """Build the Faust app. ``publisher_factory`` replaces Redis (unit tests pass an in-memory one)."""
+    app = faust_app(settings)
+    tracking = app.topic(settings.topic_tracking, key_type=bytes, value_type=bytes, allow_empty=True)
+    events = app.topic(settings.topic_events, key_type=bytes, value_type=bytes, allow_empty=True)
+    deadletter = app.topic(settings.topic_deadletter, key_type=bytes, value_type=bytes, allow_empty=True)
+    match_states, input_offsets = _table(app, "match-state"), _table(app, "input-offset")
 
-    async def fill(
-        message: Any, first: int, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
-    ) -> None:
-        """Process the offsets ``first .. message.offset - 1`` nobody processed, read from Kafka."""
-        log.warning(
-            "%s[%s]@%s arrived before offsets %s.. were processed; reading them first",
-            message.topic,
-            message.partition,
-            message.offset,
-            first,
-        )
-        try:
-            records = await fetch_range(
-                settings.kafka_bootstrap, message.topic, message.partition, first, message.offset
-            )
-        except Exception:  # the broker is away: report the gap rather than stall the partition
-            log.exception(
-                "could not read %s[%s] %s..%s", message.topic, message.partition, first, message.offset
-            )
-            records = []
-        for record in records:
-            action, _ = ledger.admit(record.topic, record.partition, record.offset)
-            if action is Admit.FILL:  # the log starts after the first missing offset
-                report_gap(ledger.accept_gap(record.topic, record.partition, record.offset), record)
-                action, _ = ledger.admit(record.topic, record.partition, record.offset)
-            if action is Admit.PROCESS:
-                await process(record, record.timestamp or 0, handle)  # aiokafka: epoch ms
-        report_gap(ledger.accept_gap(message.topic, message.partition, message.offset), message)
+    reference = load_player_reference(settings.data_dir / "savant")
+    log.info(
+        "player reference: %d runner sprint speeds, %d catcher pop times",
+        len(reference.sprint_speed_fps),
+        len(reference.pop_time_s),
+    )
+    registry, xg, lead = _model_servers(settings)
+    processor = MatchProcessor(match_states, LiveConfig.from_settings(settings), reference, xg, lead)
+    ledger = InputLedger(input_offsets, processor.stats)
+    # Late-bound: the metrics are built just below, before anything is published.
+    publisher, client = _publisher(
+        settings, publisher_factory, lambda batch, seconds: metrics.on_batch(batch, seconds)
+    )
+    drift = DriftMonitor(
+        registry,
+        {"xg": SHOT_FEATURE_NAMES, "lead": PITCH_FEATURE_NAMES},
+        settings.drift_window,
+        settings.drift_min_inputs,
+    )
+    metrics = WorkerMetrics(
+        processor, publisher, (xg, lead), drift, settings.match_idle_s, settings.drift_idle_s
+    )
+    input_topics = (settings.topic_tracking, settings.topic_events)
+    metrics.attach(app, input_topics)
+    checkpointer = Checkpointer(
+        processor, ledger, (match_states, input_offsets), publisher, settings.checkpoint_interval_s
+    )
 
-    def report_gap(missing: int, message: Any) -> None:
-        if missing:
-            log.error(
-                "%d message(s) before %s[%s]@%s were never processed",
-                missing,
-                message.topic,
-                message.partition,
-                message.offset,
-            )
+    async def fetch(topic: str, partition: int, start: int, end: int) -> list[Any]:
+        return await fetch_range(settings.kafka_bootstrap, topic, partition, start, end)
 
-    async def consume(
-        stream: Any, handle: Callable[[bytes | None, bytes | None, Received], list[Output]]
-    ) -> None:
-        async for event in stream.events():
-            message = event.message
-            action, first = ledger.admit(message.topic, message.partition, message.offset)
-            if action is Admit.REPLAYED:
-                continue
-            if action is Admit.FILL:
-                await fill(message, first, handle)
-                action, _ = ledger.admit(message.topic, message.partition, message.offset)
-                if action is not Admit.PROCESS:  # cannot happen after accept_gap; never process twice
-                    continue
-            # Faust gives the Kafka record timestamp in seconds (producer create time by default).
-            await process(message, int((message.timestamp or 0) * 1000), handle)
-
-    @app.agent(tracking, name="tracking")
-    async def tracking_agent(stream: Any) -> None:
-        await consume(stream, handle_frame)
-
-    @app.agent(events, name="events")
-    async def events_agent(stream: Any) -> None:
-        await consume(stream, handle_event)
-
-    async def deliver() -> None:
-        await publisher.run()
-
-    app.task(deliver)
-
-    async def follow_production_model() -> None:
-        await xg.refresh()
-        await lead.refresh()
-
-    app.timer(interval=settings.model_poll_s)(follow_production_model)
-
-    async def measure_lag() -> None:
-        try:
-            metrics.lag = await consumer_lag(app.consumer, ledger, input_topics)
-        except Exception as exc:  # broker away, or a rebalance under way: keep the last reading
-            log.warning("could not measure consumer lag: %r", exc)
-
-    app.timer(interval=settings.lag_interval_s)(measure_lag)
-
-    if client is not None:
-        worker_id = f"{socket.gethostname()}:{os.getpid()}"
-
-        async def report_drift() -> None:
-            try:
-                await write_drift(
-                    client,
-                    settings.redis_prefix,
-                    worker_id,
-                    drift.snapshots(),
-                    ttl_s=max(60, int(3 * settings.drift_report_s)),
-                )
-            except Exception as exc:  # Redis away: the next round writes again
-                log.warning("could not write the drift window to Redis: %r", exc)
-
-        app.timer(interval=settings.drift_report_s)(report_drift)
-
+    pump = Pump(ledger, publisher, _dead_letter_sink(deadletter), fetch, checkpointer, metrics)
+    agents = _agents(app, settings, pump, processor, {"tracking": tracking, "events": events})
+    _tasks(app, settings, _TaskParts(publisher, xg, lead, metrics, ledger, drift, client))
+    _save_on_rebalance_and_shutdown(app, checkpointer)
     return WorkerParts(
         app,
         processor,
         publisher,
-        agents={"tracking": tracking_agent, "events": events_agent},
+        agents=agents,
         topics={"tracking": tracking, "events": events, "deadletter": deadletter},
         metrics=metrics,
+        pump=pump,
+        checkpointer=checkpointer,
     )
+
+
+def _agents(
+    app: Any, settings: Settings, pump: Pump, processor: MatchProcessor, topics: dict[str, Any]
+) -> dict[str, Any]:
+    """One agent per input topic, each taking batches."""
+    max_bytes = settings.max_message_bytes
+    handlers = {
+        "tracking": frame_handler(processor, max_bytes),
+        "events": event_handler(processor, max_bytes),
+    }
+    within_s = settings.batch_within_ms / 1000.0
+    agents = {}
+    for name, topic in topics.items():
+        handle = handlers[name]
+
+        async def agent(stream: Any, handle: Handler = handle) -> None:
+            await pump.consume(stream, handle, settings.batch_max, within_s)
+
+        agents[name] = app.agent(topic, name=name)(agent)
+    return agents
+
+
+class _TaskParts(NamedTuple):
+    publisher: Publisher
+    xg: XgServer
+    lead: LeadServer
+    metrics: WorkerMetrics
+    ledger: InputLedger
+    drift: DriftMonitor
+    client: aioredis.Redis | None
+
+
+def _tasks(app: Any, settings: Settings, parts: _TaskParts) -> None:
+    """The background work: Redis delivery, following the production models, lag, drift reports."""
+
+    async def deliver() -> None:
+        await parts.publisher.run()
+
+    app.task(deliver)
+
+    async def follow_production_model() -> None:
+        await parts.xg.refresh()
+        await parts.lead.refresh()
+
+    app.timer(interval=settings.model_poll_s)(follow_production_model)
+    input_topics = (settings.topic_tracking, settings.topic_events)
+
+    async def measure_lag() -> None:
+        try:
+            parts.metrics.lag = await consumer_lag(app.consumer, parts.ledger, input_topics)
+        except Exception as exc:  # broker away, or a rebalance under way: keep the last reading
+            log.warning("could not measure consumer lag: %r", exc)
+
+    app.timer(interval=settings.lag_interval_s)(measure_lag)
+    client = parts.client
+    if client is None:
+        return
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def report_drift() -> None:
+        try:
+            await write_drift(
+                client,
+                settings.redis_prefix,
+                worker_id,
+                parts.drift.snapshots(),
+                ttl_s=max(60, int(3 * settings.drift_report_s)),
+            )
+        except Exception as exc:  # Redis away: the next round writes again
+            log.warning("could not write the drift window to Redis: %r", exc)
+
+    app.timer(interval=settings.drift_report_s)(report_drift)
+
+
+def _save_on_rebalance_and_shutdown(app: Any, checkpointer: Checkpointer) -> None:
+    """Faust calls these after its agents have finished the messages they had taken."""
+
+    async def flush_changelog() -> None:
+        await app.producer.flush()
+
+    @app.on_partitions_revoked.connect  # type: ignore[untyped-decorator]
+    async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
+        await checkpointer.save_and_forget(flush_changelog)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def on_shutdown(app: Any, **_: Any) -> None:
+        await checkpointer.save_and_forget(flush_changelog)
+
+    # Faust keeps only weak references to signal receivers.
+    app._pitchside_receivers = (on_revoked, on_shutdown)

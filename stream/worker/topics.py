@@ -23,10 +23,10 @@ __all__ = [
 ]
 
 # The worker's tables (stream/worker/app.py); Faust names each changelog "{app_id}-{table}-changelog".
-TABLES = ("latest-frame", "output-seq", "input-offset", "match-live")
-# Changelogs get a record per frame. Kafka compacts only closed segments, and a default segment
-# stays open for a week or 1 GiB, so a worker's recovery would replay every record ever written:
-# short segments let compaction keep it to about one record per key.
+TABLES = ("match-state", "input-offset")
+# Changelogs get a record per changed match every checkpoint interval. Kafka compacts only closed
+# segments, and a default segment stays open for a week or 1 GiB, so a worker's recovery would
+# replay every record ever written: short segments let compaction keep it to about one record per key.
 CHANGELOG_CONFIG = {
     "segment.ms": "60000",
     "segment.bytes": str(16 * 1024 * 1024),

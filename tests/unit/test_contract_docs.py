@@ -93,7 +93,7 @@ def test_output_example_matches_the_worker(example: dict[str, Any]) -> None:
     output = msgspec.convert(example, Output)
     assert set(example) == set(Output.__struct_fields__), "an output example must show every field"
     # The payload the worker would build from the documented input gives the same data.
-    processor = MatchProcessor({}, {}, reference=load_player_reference(Settings().data_dir / "savant"))
+    processor = MatchProcessor(reference=load_player_reference(Settings().data_dir / "savant"))
     received = Received(produced_ts=output.produced_ts, ingest_ts=output.ingest_ts)
     if output.kind == "frame":
         source = [f for f in TRACKING if f["match_id"] == output.match_id and f["ts"] == output.event_ts]

@@ -102,7 +102,7 @@ def test_every_curve_of_the_shipped_model_rises_with_the_lead() -> None:
 def test_a_pitch_with_a_runner_gets_its_21_point_curve_with_the_version(tmp_path: Path) -> None:
     server = LeadServer(ModelRegistry(Settings().baseline_registry_dir))
     server.refresh_now()
-    proc = MatchProcessor({}, {}, reference=PlayerReference({"r1": 29.0}, {("c1", "2B"): 1.95}), lead=server)
+    proc = MatchProcessor(reference=PlayerReference({"r1": 29.0}, {("c1", "2B"): 1.95}), lead=server)
     body = pitch_body(runner_lead_ft=12.5)
     event = PitchEvent(match_id="g1", event_id="e1", ts=1_700_000_000_000, type="pitch", pitch=body)
     [out] = [o for o in proc.on_event(event, Received(1, 2)) if o.kind == "lead_curve"]

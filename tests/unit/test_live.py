@@ -20,6 +20,7 @@ from stream.contracts import (
     TrackingFrame,
 )
 from stream.match.processing import LiveConfig, MatchProcessor, Received
+from stream.match.state import StateStore
 from tests.factories import pitch_body
 
 AT = Received(produced_ts=10, ingest_ts=12)
@@ -79,18 +80,18 @@ def stats_of(outputs: list[Output], player: str) -> dict[str, Any]:
 
 def test_stats_come_at_the_configured_rate_of_match_time() -> None:
     # 2 s of frames at 25 Hz: stats at 0, 520, 1040, 1560 ms (each at least 500 ms after the last).
-    outputs = run(MatchProcessor({}, {}), [tracked(n) for n in range(50)])
+    outputs = run(MatchProcessor(), [tracked(n) for n in range(50)])
     assert kinds(outputs).count("frame") == 50
     assert kinds(outputs).count("player_stats") == kinds(outputs).count("team_stats") == 4
     stats = [o for o in outputs if o.kind == "player_stats"]
     assert [o.seq for o in stats] == [1, 2, 3, 4]
     assert [o.event_ts - T0 for o in stats] == [0, 520, 1040, 1560]
-    fast = MatchProcessor({}, {}, config=LiveConfig(stats_interval_ms=250.0))
+    fast = MatchProcessor(config=LiveConfig(stats_interval_ms=250.0))
     assert kinds(run(fast, [tracked(n) for n in range(50)])).count("player_stats") == 8
 
 
 def test_player_stats_follow_the_runner_and_leave_officials_out() -> None:
-    outputs = run(MatchProcessor({}, {}), [tracked(n) for n in range(100)])  # 4 s
+    outputs = run(MatchProcessor(), [tracked(n) for n in range(100)])  # 4 s
     runner = stats_of(outputs, "h9")
     # Stats at 3.64 s: the filter has converged on 5 m/s; distance ~ 5 m/s * 3.64 s less start-up lag.
     assert runner["speed_ms"] == pytest.approx(SPEED, abs=0.1)
@@ -108,7 +109,7 @@ def test_player_stats_follow_the_runner_and_leave_officials_out() -> None:
 
 def test_the_frame_output_names_the_carrier_and_the_pressure_on_him() -> None:
     # h9 at x=25.0 after 1 s, ball 0.5 m ahead; a4 at (40, 1) is 15 m away: no pressure within 5 m.
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     run(proc, [tracked(n) for n in range(25)])
     close = TrackedObject(id="a5", team="away", role="player", x=25.0 + 0.2 + 3.0, y=0.0)
     [frame] = [o for o in proc.on_frame(tracked(26, extra=[close]), AT) if o.kind == "frame"]
@@ -120,7 +121,7 @@ def test_the_frame_output_names_the_carrier_and_the_pressure_on_him() -> None:
 
 
 def test_off_pitch_objects_and_missing_balls_are_repaired_and_counted() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     glitch = TrackedObject(id="h7", team="home", role="player", x=-90.0, y=0.0)
     outputs = run(proc, [tracked(0), tracked(1, extra=[glitch]), tracked(2, ball=False)])
     frames = [o for o in outputs if o.kind == "frame"]
@@ -134,7 +135,7 @@ def test_off_pitch_objects_and_missing_balls_are_repaired_and_counted() -> None:
 
 
 def test_a_new_session_starts_the_stats_again() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     run(proc, [tracked(n) for n in range(50)])
     before = proc.live("m1")
     assert before is not None and before.state.distance.max() > 5.0
@@ -144,39 +145,23 @@ def test_a_new_session_starts_the_stats_again() -> None:
 
 
 def test_a_worker_whose_match_moved_on_elsewhere_reloads_the_checkpoint() -> None:
-    latest: dict[str, dict[str, Any]] = {}
-    seqs: dict[str, int] = {}
-    checkpoints: dict[str, dict[str, Any]] = {}
-    often = LiveConfig(checkpoint_interval_ms=500.0)  # a checkpoint with every stats output
-    a = MatchProcessor(latest, seqs, checkpoints, config=often)
-    b = MatchProcessor(latest, seqs, checkpoints, config=often)
+    store = StateStore()
+    a, b = MatchProcessor(store), MatchProcessor(store)
+
+    def move(src: MatchProcessor) -> None:  # a rebalance: save, forget
+        for partition, key, record in src.checkpoint():
+            store.write(partition, key, record)
+        src.forget()
+
     run(a, [tracked(n) for n in range(25)])
+    move(a)
     run(b, [tracked(n) for n in range(25, 100)])  # the partition moved to b for 3 s
-    out = run(a, [tracked(100)])  # ... and back: a's memory is 3 s old and must not be used
+    move(b)
+    out = run(a, [tracked(100)])  # ... and back: a starts from b's checkpoint
     live = a.live("m1")
     assert live is not None
-    # b's checkpoint at 3.64 s (stats at 520 ms steps from 1.04 s) knows ~18 m; a's stale state ~4 m.
-    assert live.state.distance[live.slots["h9"]] > 15.0
+    assert live.state.distance[live.slots["h9"]] > 18.0  # 4 s at 5 m/s, less the first frames
     assert kinds(out).count("frame") == 1
-
-
-class CountingTable(dict[str, dict[str, Any]]):
-    """A dict that counts writes, standing in for a Faust table (each write a changelog record)."""
-
-    writes = 0
-
-    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
-        self.writes += 1
-        super().__setitem__(key, value)
-
-
-def test_checkpoints_go_out_every_5_s_of_match_time_not_with_every_stats_output() -> None:
-    table = CountingTable()
-    outputs = run(MatchProcessor({}, {}, table), [tracked(n) for n in range(300)])  # 12 s at 25 Hz
-    assert kinds(outputs).count("player_stats") == 24  # every 520 ms
-    # At 0 s, then at the first stats output 5 s or more later: 5.2 s and 10.4 s.
-    assert table.writes == 3
-    assert table["m1"]["last_order"][1] == T0 + 10_400
 
 
 # --- shots ----------------------------------------------------------------------------------------
@@ -209,7 +194,7 @@ def context(proc: MatchProcessor, event: ShotEvent) -> dict[str, Any]:
 
 
 def test_a_shot_is_joined_to_the_tracking_frame_nearest_its_time() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     run(proc, [tracked(n) for n in range(25)])  # last frame at 960 ms: h9 at (24.8, 0)
     data = context(proc, shot(T0 + 1000))
     assert data["source"] == "tracking" and data["frame_age_ms"] == 40 and data["attack"] == 1
@@ -223,10 +208,13 @@ def test_a_shot_is_joined_to_the_tracking_frame_nearest_its_time() -> None:
     assert f["body_part=right_foot"] == 1.0
 
 
-def test_after_a_restart_a_shot_joins_the_latest_frame_from_the_table() -> None:
-    latest: dict[str, dict[str, Any]] = {}
-    run(MatchProcessor(latest, {}), [tracked(n) for n in range(25)])  # last frame at 960 ms
-    restarted = MatchProcessor(latest, {})  # nothing in memory, the table recovered
+def test_after_a_restart_a_shot_joins_the_latest_frame_from_the_checkpoint() -> None:
+    store = StateStore()
+    before = MatchProcessor(store)
+    run(before, [tracked(n) for n in range(25)])  # last frame at 960 ms
+    for partition, key, record in before.checkpoint():
+        store.write(partition, key, record)
+    restarted = MatchProcessor(store)  # nothing in memory, the table recovered
     data = context(restarted, shot(T0 + 1000))
     assert data["source"] == "tracking" and data["frame_age_ms"] == 40
     assert data["features"]["defenders_in_triangle"] == 1
@@ -235,7 +223,7 @@ def test_after_a_restart_a_shot_joins_the_latest_frame_from_the_table() -> None:
 
 
 def test_a_shot_beyond_the_staleness_limit_falls_back_to_its_freeze_frame_then_its_location() -> None:
-    proc = MatchProcessor({}, {}, config=LiveConfig(shot_frame_max_age_ms=200))
+    proc = MatchProcessor(config=LiveConfig(shot_frame_max_age_ms=200))
     run(proc, [tracked(n) for n in range(25)])
     freeze = [
         FreezeFramePlayer(x=45.0, y=0.0, teammate=False),
@@ -261,7 +249,7 @@ def test_a_shot_beyond_the_staleness_limit_falls_back_to_its_freeze_frame_then_i
 
 
 def test_real_freeze_frames_beat_simulated_tracking() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     run(proc, [tracked(n, simulated=True) for n in range(25)])
     freeze = [FreezeFramePlayer(x=45.0, y=0.0, teammate=False)]
     with_freeze = context(proc, shot(T0 + 1000, location=[30.0, 0.0], freeze=freeze))
@@ -272,7 +260,7 @@ def test_real_freeze_frames_beat_simulated_tracking() -> None:
 
 
 def test_an_unknown_shooter_is_located_by_the_event_and_his_track_is_not_counted_twice() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     run(proc, [tracked(n) for n in range(25)])
     # The feed's id for the shooter is not in tracking; h9's track stands 0.3 m from the location.
     data = context(proc, shot(T0 + 960, player="p-unknown", location=[25.1, 0.0]))
@@ -284,7 +272,7 @@ def test_an_unknown_shooter_is_located_by_the_event_and_his_track_is_not_counted
 
 
 def test_the_attack_direction_comes_from_the_frame_when_the_event_does_not_say() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     frames = [tracked(n) for n in range(25)]
     # Second half: home attacks -x. The same situation mirrored must give the same features.
     mirrored = [
@@ -321,7 +309,7 @@ def pitch(body: PitchBody | None) -> PitchEvent:
 
 def test_a_pitch_with_a_runner_gets_its_context_from_the_event_and_the_reference() -> None:
     reference = PlayerReference({"r1": 28.5}, {("c1", "2B"): 1.95})
-    proc = MatchProcessor({}, {}, reference=reference)
+    proc = MatchProcessor(reference=reference)
     [out] = [o for o in proc.on_event(pitch(pitch_body()), AT) if o.kind == "pitch_context"]
     f = out.data["features"]
     assert (f["lead_ft"], f["runner_sprint_speed_fps"], f["catcher_pop_time_s"]) == (11.5, 28.5, 1.95)
@@ -338,7 +326,7 @@ def test_a_pitch_with_a_runner_gets_its_context_from_the_event_and_the_reference
 
 
 def test_a_pitch_without_a_runner_has_no_context() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     assert kinds(proc.on_event(pitch(PitchBody(pitcher_id="pp")), AT)) == ["event"]
     assert kinds(proc.on_event(pitch(None), AT)) == ["event"]
     assert proc.stats.features["pitch_without_runner"] == 2

@@ -122,19 +122,23 @@ async def test_match_age_is_exported_for_live_matches_and_not_during_a_break(par
     ):
         for match in ("m1", "m2"):
             await tracking.put(key=match.encode(), value=encode(frame(match, 0)))
+        await parts.pump.wait_taken(2)
         got = scrape(parts)
         for match in ("m1", "m2"):
             assert 0 <= got[("pitchside_match_input_age_seconds", (("match_id", match),))] < 5
         half_end = GenericEvent(match_id="m2", event_id="h1", ts=1_700_000_100_000, type="half_end")
         await events.put(key=b"m2", value=encode(half_end))
         await tracking.put(key=b"m2", value=encode(frame("m2", 1)))  # frames in a break do not end it
+        await parts.pump.wait_taken(4)
         got = scrape(parts)
         assert ("pitchside_match_input_age_seconds", (("match_id", "m1"),)) in got
         assert ("pitchside_match_input_age_seconds", (("match_id", "m2"),)) not in got
         await events.put(key=b"m2", value=encode(pass_event("m2", 5)))  # play resumed
+        await parts.pump.wait_taken(5)
         assert ("pitchside_match_input_age_seconds", (("match_id", "m2"),)) in scrape(parts)
         # A match sending events only (pitches come when a runner is on base) is not timed.
         await events.put(key=b"g1", value=encode(pitch(1)))
+        await parts.pump.wait_taken(6)
         assert ("pitchside_match_input_age_seconds", (("match_id", "g1"),)) not in scrape(parts)
 
 

@@ -1,11 +1,11 @@
-"""Per-match state: latest frame, output seq counters, stale frames."""
+"""Per-match state: latest frame, output seq counters, stale frames, checkpoints and replays;
+the input ledger."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from stream.contracts import Output
-from stream.match.processing import MatchProcessor, ProcessingStats, Received
+from stream.match.processing import MatchProcessor, ProcessingStats, Received, Source
+from stream.match.state import StateStore
 from stream.worker.ledger import Admit, InputLedger
 from tests.factories import frame, pass_event
 
@@ -20,7 +20,7 @@ def framed(outputs: list[Output]) -> Output | None:
 
 
 def test_frames_get_increasing_seq_per_match_and_kind() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     outs = [framed(proc.on_frame(frame("m1", n), AT)) for n in range(3)]
     other = framed(proc.on_frame(frame("m2", 0), AT))
     events = proc.on_event(pass_event("m1", 0), AT) + proc.on_event(pass_event("m1", 1), AT)
@@ -30,7 +30,7 @@ def test_frames_get_increasing_seq_per_match_and_kind() -> None:
 
 
 def test_output_carries_times_and_positions() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     out = framed(proc.on_frame(frame("m1", 2, simulated=True), AT))
     assert out is not None
     assert (out.event_ts, out.produced_ts, out.ingest_ts) == (frame("m1", 2).ts, 10, 12)
@@ -40,7 +40,7 @@ def test_output_carries_times_and_positions() -> None:
 
 
 def test_repeated_and_out_of_order_frames_are_dropped_and_counted() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     assert framed(proc.on_frame(frame("m1", 5), AT)) is not None
     assert framed(proc.on_frame(frame("m1", 5), AT)) is None  # repeat
     assert framed(proc.on_frame(frame("m1", 4), AT)) is None  # behind
@@ -52,14 +52,14 @@ def test_repeated_and_out_of_order_frames_are_dropped_and_counted() -> None:
 
 
 def test_a_replayed_match_with_later_times_is_accepted() -> None:
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     assert framed(proc.on_frame(frame("m1", 100), AT)) is not None
     assert framed(proc.on_frame(frame("m1", 0, ts=1_800_000_000_000), AT)) is not None
 
 
 def test_a_newer_session_supersedes_even_with_earlier_event_times() -> None:
     # A fast replay's clock runs ahead of the wall clock: its successor starts "earlier".
-    proc = MatchProcessor({}, {})
+    proc = MatchProcessor()
     assert (
         framed(proc.on_frame(frame("m1", 500, ts=1_700_000_900_000, session=1_700_000_000_000), AT))
         is not None
@@ -72,21 +72,55 @@ def test_a_newer_session_supersedes_even_with_earlier_event_times() -> None:
     )
 
 
-def test_state_survives_in_the_mappings_it_is_given() -> None:
-    latest: dict[str, dict[str, Any]] = {}
-    seqs: dict[str, int] = {}
-    checkpoints: dict[str, dict[str, Any]] = {}
-    first = MatchProcessor(latest, seqs, checkpoints)
-    first.on_frame(frame("m1", 0), AT)
-    # A new processor over the same state (a worker taking over the partition) continues the seq,
-    # and the live features from the last checkpoint (written with the first stats).
-    second = MatchProcessor(latest, seqs, checkpoints)
-    out = framed(second.on_frame(frame("m1", 1), AT))
+def save(proc: MatchProcessor, store: StateStore) -> None:
+    for partition, key, record in proc.checkpoint():
+        store.write(partition, key, record)
+
+
+def test_a_checkpoint_carries_seq_and_live_features_to_a_new_processor() -> None:
+    store = StateStore()
+    first = MatchProcessor(store)
+    first.on_frame(frame("m1", 0), AT, Source("t", 0, 0))
+    save(first, store)
+    assert first.checkpoint() == []  # nothing changed since
+    # A new processor over the same store (a worker taking over the partition) continues the seq,
+    # and the live features from the checkpoint.
+    second = MatchProcessor(store)
+    out = framed(second.on_frame(frame("m1", 1), AT, Source("t", 0, 1)))
     assert out is not None and out.seq == 2
-    assert seqs == {"m1:frame": 2, "m1:player_stats": 1, "m1:team_stats": 1}
+    save(second, store)
+    assert store.data["m1"]["seqs"] == {"frame": 2, "player_stats": 1, "team_stats": 1}
+    assert store.data["m1"]["through"] == {"t": 1}
     before, after = first.live("m1"), second.live("m1")
     assert before is not None and after is not None
     assert after.ids == before.ids == ["h1", "a9"]
+
+
+def test_inputs_replayed_after_a_crash_give_the_same_outputs_with_the_same_seq() -> None:
+    store = StateStore()
+    inputs = [frame("m1", n, ts=1_700_000_000_000 + 40 * n) for n in range(30)]
+    events = [pass_event("m1", n) for n in range(5)]
+    crashed = MatchProcessor(store)
+    sent: list[Output] = []
+    for n, f in enumerate(inputs):
+        sent += crashed.on_frame(f, AT, Source("tracking", 0, n))
+        if n < 5:
+            sent += crashed.on_event(events[n], AT, Source("events", 0, n))
+        if n == 11:
+            save(crashed, store)  # the last checkpoint before the crash
+            saved = dict(store.data["m1"]["seqs"])
+    # The next worker reads from before the checkpoint again: what the checkpoint took in is skipped,
+    # the rest comes out as it did, same seq and content.
+    again = MatchProcessor(store)
+    resent: list[Output] = []
+    for n, f in enumerate(inputs):
+        resent += again.on_frame(f, AT, Source("tracking", 0, n))
+        if n < 5:
+            resent += again.on_event(events[n], AT, Source("events", 0, n))
+    assert again.stats.replayed == 12 + 5
+    expected = [o for o in sent if o.seq > saved.get(o.kind, 0)]
+    assert {o.kind for o in expected} == {"frame", "player_stats", "team_stats"}
+    assert [(o.kind, o.seq, o.data) for o in resent] == [(o.kind, o.seq, o.data) for o in expected]
 
 
 def _admit_all(ledger: InputLedger, offsets: list[int]) -> list[tuple[Admit, int]]:
@@ -95,20 +129,26 @@ def _admit_all(ledger: InputLedger, offsets: list[int]) -> list[tuple[Admit, int
 
 def test_the_ledger_skips_offsets_already_processed_after_a_rewind() -> None:
     stats = ProcessingStats()
-    offsets: dict[str, int] = {}
-    ledger = InputLedger(offsets, stats)
+    store = StateStore()
+    ledger = InputLedger(store, stats)
     assert _admit_all(ledger, [0, 1, 2, 3, 4]) == [(Admit.PROCESS, 0)] * 5
     # A consumer rewound to offset 2 (the last commit) reads 2..4 again: all skipped.
     assert [a for a, _ in _admit_all(ledger, [2, 3, 4, 5])] == [Admit.REPLAYED] * 3 + [Admit.PROCESS]
     assert stats.replayed == 3
-    # Partitions are independent; the state lives in the mapping (a Faust table in the worker).
+    # Partitions are independent; a checkpoint saves them (to a Faust table in the worker).
     assert ledger.admit("t", 1, 7) == (Admit.PROCESS, 0)
-    assert InputLedger(offsets, ProcessingStats()).admit("t", 0, 5)[0] is Admit.REPLAYED
+    records = ledger.checkpoint()
+    assert records == [(0, "t:0", 5), (1, "t:1", 7)] and ledger.checkpoint() == []
+    for partition, key, value in records:
+        store.write(partition, key, value)
+    assert InputLedger(store, ProcessingStats()).admit("t", 0, 5)[0] is Admit.REPLAYED
+    ledger.forget()  # after a rebalance: the saved offsets again
+    assert ledger.admit("t", 0, 6) == (Admit.PROCESS, 0)
 
 
 def test_a_message_ahead_of_unprocessed_offsets_asks_for_them_first_and_nothing_is_lost() -> None:
     stats = ProcessingStats()
-    ledger = InputLedger({}, stats)
+    ledger = InputLedger(StateStore(), stats)
     _admit_all(ledger, [168, 169, 170])
     # After a rebalance an early batch hands over 177 while 171..176 were never processed.
     assert ledger.admit("t", 0, 177) == (Admit.FILL, 171)
@@ -126,7 +166,7 @@ def test_a_message_ahead_of_unprocessed_offsets_asks_for_them_first_and_nothing_
 
 def test_offsets_that_cannot_be_read_are_reported_and_the_partition_moves_on() -> None:
     stats = ProcessingStats()
-    ledger = InputLedger({}, stats)
+    ledger = InputLedger(StateStore(), stats)
     _admit_all(ledger, [10])
     assert ledger.admit("t", 0, 20) == (Admit.FILL, 11)
     # Only 15.. are still in the log (retention deleted 11..14): those are read and processed.

@@ -125,3 +125,25 @@ async def test_in_memory_publisher_keeps_channels_and_latest() -> None:
     await pub.publish(output("m1", "frame", 2))
     assert [o.seq for o in pub.channels["pitchside:m1:frame"]] == [1, 2]
     assert pub.latest["pitchside:m1:frame:latest"].seq == 2
+
+
+async def test_a_delivery_callback_runs_after_the_outputs_before_it_are_written_not_before() -> None:
+    client = FakeRedis(failures=1)
+    pub = RedisPublisher(client, batch_max=2)  # type: ignore[arg-type]
+    calls: list[int] = []
+    await pub.publish_many([output("m1", "frame", s) for s in range(1, 4)])
+    pub.after_delivery(lambda: calls.append(len(client.executed)))
+    await pub.publish_many([output("m1", "frame", 4)])
+    await run_until_flushed(pub, [])
+    # Written as [1, 2] then [3, 4] (the first try failed): the callback came after 3, so after the
+    # second pipeline, and not with the failed first try.
+    assert calls == [2]
+    assert pub.pending() == 0 and pub.stats.published == 4
+
+
+async def test_a_batch_goes_in_whole_and_the_next_waits_for_room() -> None:
+    pub = RedisPublisher(FakeRedis(), queue_max=2)  # type: ignore[arg-type]
+    await pub.publish_many([output("m1", "frame", s) for s in range(1, 4)])  # past the bound: whole
+    assert pub.pending() == 3
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pub.publish_many([output("m1", "frame", 4)]), timeout=0.05)

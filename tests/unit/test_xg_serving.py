@@ -90,7 +90,7 @@ def test_the_worker_follows_the_production_alias_and_each_shot_names_its_version
     registry.promote("xg", v1)
     server = XgServer(registry)
     assert server.refresh_now() and server.model is not None and server.model.version == v1
-    proc = MatchProcessor({}, {}, xg=server)
+    proc = MatchProcessor(xg=server)
     at = Received(1, 2)
     first = [o for o in proc.on_event(shot(1), at) if o.kind == "xg"]
     registry.promote("xg", v2)
@@ -130,7 +130,7 @@ def test_a_corrupt_or_mismatched_version_is_refused_and_the_old_one_keeps_servin
 def test_no_production_model_means_context_without_xg(tmp_path: Path) -> None:
     server = XgServer(ModelRegistry(tmp_path))
     assert not server.refresh_now() and server.model is None
-    proc = MatchProcessor({}, {}, xg=server)
+    proc = MatchProcessor(xg=server)
     assert [o.kind for o in proc.on_event(shot(1), Received(1, 2))] == ["event", "shot_context"]
 
 
