@@ -46,6 +46,14 @@ class Collector:
                 )
             await self._read(0.5)
 
+    async def until_frame(self, number: int, timeout_s: float, worker: WorkerProcess) -> None:
+        """Read until the ``frame`` output of frame ``number`` arrived."""
+        deadline = time.monotonic() + timeout_s
+        while not any(p["data"].get("frame") == number for p in self.by_kind.get("frame", [])):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"frame {number} never arrived; worker log:\n{worker.tail()}")
+            await self._read(0.5)
+
     async def drain(self, seconds: float) -> None:
         """Read whatever else arrives within ``seconds`` (extra outputs would be duplicates)."""
         deadline = time.monotonic() + seconds

@@ -1,6 +1,7 @@
 """Worker lifecycle on the real broker: a restart continues each match's seq from the table's
-changelog without repeating or losing outputs, and a second worker joining the group takes over
-partitions while every output still arrives exactly once, in order."""
+changelog without repeating or losing outputs, a worker killed outright is followed by one that
+re-sends what came after the last checkpoint with the same seq and content, and a second worker
+joining the group takes over partitions while every output still arrives exactly once, in order."""
 
 from __future__ import annotations
 
@@ -74,6 +75,48 @@ async def test_a_restarted_worker_continues_seq_without_repeats(
     frames = out.by_kind["frame"]
     assert [p["data"]["frame"] for p in frames] == list(range(40)), "an output was lost or repeated"
     assert [p["seq"] for p in frames] == list(range(1, 41))
+
+
+async def test_after_a_kill_the_next_worker_resends_from_the_checkpoint_with_the_same_seq(
+    own_group: dict[str, str], tmp_path: Path
+) -> None:
+    settings = Settings(**own_group)  # type: ignore[arg-type]
+    match_id = f"kill-{uuid.uuid4().hex[:8]}"
+    client = redis_client(settings)
+    first = WorkerProcess(own_group, tmp_path / "first.log")
+    second: WorkerProcess | None = None
+    try:
+        async with (
+            RecordProducer(settings) as producer,
+            Collector(client, settings.redis_prefix, match_id) as out,
+        ):
+            await _ready(settings, producer, client)
+            for n in range(40):
+                await producer.send(frame(match_id, n, ts=_now()))
+            await producer.flush()
+            await out.until({"frame": 40}, timeout_s=30, worker=first)
+            first.proc.kill()  # no shutdown: whatever came after the last checkpoint is replayed
+            first.stop()
+            second = WorkerProcess(own_group, tmp_path / "second.log")
+            for n in range(40, 50):
+                await producer.send(frame(match_id, n, ts=_now()))
+            await producer.flush()
+            await out.until_frame(49, timeout_s=90, worker=second)
+            await out.drain(seconds=1.0)
+    finally:
+        for worker in (first, second):
+            if worker is not None and worker.proc.poll() is None:
+                worker.stop()
+        await client.aclose()
+    frames = out.by_kind["frame"]
+    by_seq: dict[int, set[int]] = {}
+    for payload in frames:
+        by_seq.setdefault(payload["seq"], set()).add(payload["data"]["frame"])
+    assert all(len(numbers) == 1 for numbers in by_seq.values()), "a seq was re-used for another frame"
+    assert sorted(by_seq) == list(range(1, 51)), "a frame was lost"
+    assert [by_seq[seq].pop() for seq in range(1, 51)] == list(range(50))
+    repeated = len(frames) - 50
+    assert 0 <= repeated <= 40  # at most what came after the first worker's last checkpoint
 
 
 async def test_a_second_worker_takes_partitions_and_every_output_arrives_once(
