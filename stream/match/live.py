@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,7 @@ from features.frame import FrameFeatures, frame_features
 from features.kinematics import KinematicState, grow_state, new_state
 from features.spatial import BallCarrier, TeamShape, lines_label
 
-from ..contracts import TrackingFrame, on_pitch
+from ..contracts import SOCCER_X_LIMIT, SOCCER_Y_LIMIT, TrackedObject, TrackingFrame
 from .frame_history import FrameHistory, Snapshot
 
 __all__ = ["MatchLive"]
@@ -36,6 +38,29 @@ _NO_BALL = np.array([np.nan, np.nan])
 def num(value: float, digits: int = 2) -> float | None:
     """A float for a JSON payload: rounded, ``None`` for NaN or infinity."""
     return round(value, digits) if math.isfinite(value) else None
+
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _inside(sport: str, coords: npt.NDArray[np.float64]) -> BoolArray:
+    """:func:`~stream.contracts.on_pitch` for every row of ``coords`` at once."""
+    if sport != "soccer":
+        return np.ones(len(coords), dtype=bool)
+    return (np.abs(coords[:, 0]) <= SOCCER_X_LIMIT) & (np.abs(coords[:, 1]) <= SOCCER_Y_LIMIT)
+
+
+@dataclass(slots=True)
+class _Layout:
+    """Where the players and the ball are among a frame's objects, and each player's slot (-1: none
+    yet; given once the player is first seen on the pitch)."""
+
+    key: tuple[tuple[str, str, str], ...]
+    objects: npt.NDArray[np.int64]
+    slots: npt.NDArray[np.int64]
+    away: BoolArray
+    keeper: BoolArray
+    ball: int
 
 
 class MatchLive:
@@ -53,36 +78,32 @@ class MatchLive:
         self.history = FrameHistory(history_ms)
         self.last_stats_ts: int | None = None
         self.period = 1
+        self._layout: _Layout | None = None
+        # Per object of the last frame observed: whether it was within the pitch (and run-off).
+        self.inside: list[bool] = []
 
     # --- one frame ---------------------------------------------------------------------------
 
     def observe(self, frame: TrackingFrame, counts: Counter[str]) -> tuple[Snapshot, FrameFeatures]:
-        """Advance the match by one (newer) frame; returns the frame as kept and its features."""
-        rows: list[int] = []
-        points: list[tuple[float, float]] = []
-        sides: list[int] = []
-        keepers: list[bool] = []
-        ball = None
-        for obj in frame.objects:
-            if obj.role == "ball":
-                ball = obj
-                continue
-            if obj.team == "officials" or obj.role == "referee" or obj.team == "ball":
-                continue
-            if not on_pitch(frame.sport, obj.x, obj.y):
-                counts["object_off_pitch"] += 1
-                continue
-            slot = self.slots.get(obj.id)
-            if slot is None:
-                if len(self.ids) >= self.roster_max:
-                    counts["roster_full"] += 1
-                    continue
-                slot = self.slots[obj.id] = len(self.ids)
-                self.ids.append(obj.id)
-            rows.append(slot)
-            points.append((obj.x, obj.y))
-            sides.append(obj.team == "away")
-            keepers.append(obj.role == "goalkeeper")
+        """Advance the match by one (newer) frame; returns the frame as kept and its features.
+        Afterwards :attr:`inside` says, per object of the frame, whether it was within the pitch."""
+        objects = frame.objects
+        layout = self._layout_for(objects, counts)
+        coords = np.array([(o.x, o.y) for o in objects], dtype=np.float64).reshape(-1, 2)
+        inside = _inside(frame.sport, coords)
+        self.inside = inside.tolist()
+        players = layout.objects
+        in_players = inside[players]
+        off = len(players) - int(in_players.sum())
+        if off:
+            counts["object_off_pitch"] += off
+        slots = layout.slots
+        if (slots[in_players] < 0).any():  # first seen on the pitch now: give them a slot
+            full = self._assign(layout, objects, in_players)
+            if full:
+                counts["roster_full"] += full
+        usable = in_players & (slots >= 0)
+        rows = slots[usable]
         n = len(self.ids)
         if n > len(self.team):
             self.state = grow_state(self.state, n)
@@ -90,19 +111,12 @@ class MatchLive:
             self.keeper = np.concatenate([self.keeper, np.zeros(n - len(self.keeper), dtype=bool)])
         xy = np.full((n, 2), np.nan)
         present = np.zeros(n, dtype=bool)
-        if rows:
-            xy[rows] = points
+        if len(rows):
+            xy[rows] = coords[players[usable]]
             present[rows] = True
-            self.team[rows] = sides
-            self.keeper[rows] = keepers
-        if ball is None:
-            counts["frame_without_ball"] += 1
-            ball_xy, ball_z = _NO_BALL, 0.0
-        elif not on_pitch(frame.sport, ball.x, ball.y):
-            counts["object_off_pitch"] += 1
-            ball_xy, ball_z = _NO_BALL, 0.0
-        else:
-            ball_xy, ball_z = np.array([ball.x, ball.y]), ball.z or 0.0
+            self.team[rows] = layout.away[usable]
+            self.keeper[rows] = layout.keeper[usable]
+        ball_xy, ball_z = self._ball(frame, layout.ball, inside, counts)
         self.state, features = frame_features(
             self.state, frame.ts / 1000.0, xy, present, self.team, self.keeper, ball_xy, ball_z
         )
@@ -123,6 +137,58 @@ class MatchLive:
         self.history.add(snapshot)
         self.period = frame.period
         return snapshot, features
+
+    def _layout_for(self, objects: Sequence[TrackedObject], counts: Counter[str]) -> _Layout:
+        """Which objects are players, and their slots: the same from frame to frame while the feed
+        sends the same objects in the same order, so worked out only when that changes."""
+        key = tuple([(o.id, o.team, o.role) for o in objects])
+        if self._layout is not None and self._layout.key == key:
+            return self._layout
+        players: list[int] = []
+        ball = -1
+        for index, obj in enumerate(objects):
+            if obj.role == "ball":
+                ball = index
+            elif not (obj.team == "officials" or obj.role == "referee" or obj.team == "ball"):
+                players.append(index)
+        picked = [objects[i] for i in players]
+        self._layout = _Layout(
+            key,
+            np.asarray(players, dtype=np.int64),
+            np.asarray([self.slots.get(o.id, -1) for o in picked], dtype=np.int64),
+            np.asarray([o.team == "away" for o in picked], dtype=bool),
+            np.asarray([o.role == "goalkeeper" for o in picked], dtype=bool),
+            ball,
+        )
+        return self._layout
+
+    def _assign(self, layout: _Layout, objects: Sequence[TrackedObject], in_players: BoolArray) -> int:
+        """Slots for the players on the pitch without one; returns how many the full roster left out."""
+        full = 0
+        for k in np.flatnonzero(in_players & (layout.slots < 0)):
+            obj = objects[int(layout.objects[k])]
+            slot = self.slots.get(obj.id)
+            if slot is None:
+                if len(self.ids) >= self.roster_max:
+                    full += 1
+                    continue
+                slot = self.slots[obj.id] = len(self.ids)
+                self.ids.append(obj.id)
+            layout.slots[k] = slot
+        return full
+
+    @staticmethod
+    def _ball(
+        frame: TrackingFrame, index: int, inside: BoolArray, counts: Counter[str]
+    ) -> tuple[npt.NDArray[np.float64], float]:
+        if index < 0:
+            counts["frame_without_ball"] += 1
+            return _NO_BALL, 0.0
+        if not inside[index]:
+            counts["object_off_pitch"] += 1
+            return _NO_BALL, 0.0
+        ball = frame.objects[index]
+        return np.array([ball.x, ball.y]), ball.z or 0.0
 
     def stats_due(self, ts: int, interval_ms: float) -> bool:
         if self.last_stats_ts is not None and ts - self.last_stats_ts < interval_ms:

@@ -23,7 +23,7 @@ from models.lead import LeadModel
 from models.players import PlayerReference
 from models.settings import Settings
 
-from ..contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame, on_pitch
+from ..contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame
 from .frame_history import FrameHistory
 from .live import MatchLive, num
 from .model_serving import LeadServer, XgServer
@@ -247,7 +247,6 @@ class MatchProcessor:
         snapshot, features = live.observe(frame, self.stats.features)
         self.observer.timed("feature", "frame", time.perf_counter() - started)
         ball = frame.ball
-        sport = frame.sport
         data: dict[str, Any] = {
             "frame": frame.frame,
             "period": frame.period,
@@ -255,8 +254,8 @@ class MatchProcessor:
             "ball": None if ball is None else [ball.x, ball.y, ball.z],
             "objects": [
                 [o.id, o.team, o.role, o.x, o.y]
-                for o in frame.objects
-                if o.role != "ball" and on_pitch(sport, o.x, o.y)
+                for o, inside in zip(frame.objects, live.inside, strict=True)
+                if inside and o.role != "ball"
             ],
             **live.frame_extra(features),
         }

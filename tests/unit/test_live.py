@@ -134,6 +134,22 @@ def test_off_pitch_objects_and_missing_balls_are_repaired_and_counted() -> None:
     assert live is not None and "h7" not in live.ids
 
 
+def test_a_player_off_the_pitch_gets_a_slot_once_on_it_and_a_full_roster_is_counted_per_frame() -> None:
+    proc = MatchProcessor(config=LiveConfig(roster_max=5))
+    away = TrackedObject(id="h7", team="home", role="player", x=-90.0, y=0.0)
+    back = TrackedObject(id="h7", team="home", role="player", x=-40.0, y=0.0)
+    extra = TrackedObject(id="a8", team="away", role="player", x=0.0, y=0.0)
+    run(proc, [tracked(0, extra=[away]), tracked(1, extra=[away])])
+    live = proc.live("m1")
+    assert live is not None and live.ids == ["h9", "h1", "a4", "a1"]  # h7 only glitched so far
+    run(proc, [tracked(2, extra=[back, extra]), tracked(3, extra=[back, extra])])
+    assert live.ids == ["h9", "h1", "a4", "a1", "h7"]
+    assert proc.stats.features["roster_full"] == 2  # a8, in each of the two frames
+    assert proc.stats.features["object_off_pitch"] == 2
+    [last] = [o for o in run(proc, [tracked(4, extra=[back, extra])]) if o.kind == "frame"]
+    assert [obj[0] for obj in last.data["objects"]][-2:] == ["h7", "a8"]  # shown, if not tracked
+
+
 def test_a_new_session_starts_the_stats_again() -> None:
     proc = MatchProcessor()
     run(proc, [tracked(n) for n in range(50)])
