@@ -178,14 +178,18 @@ def _advance(s: KinematicState, dt: FloatArray, z: ComplexArray) -> tuple[Kinema
 
 
 def _anchor(
-    state: KinematicState, rows: IntArray, t: float, z: ComplexArray, old: KinematicState | None = None
+    state: KinematicState,
+    rows: IntArray,
+    t: float | FloatArray,
+    z: ComplexArray,
+    old: KinematicState | None = None,
 ) -> None:
     """Restart the filter of ``rows`` at ``z`` (in place): no motion and, if ``old`` is given (the
     rows were advanced before a jump showed up), the totals those rows had before."""
     if old is not None:
         for field, before in zip(state[5:], old[5:], strict=True):
             field[rows] = before[rows]
-    state.t[rows] = t
+    state.t[rows] = t if np.ndim(t) == 0 else t[rows]  # type: ignore[index]
     state.pos[rows] = z
     state.vel[rows] = 0.0
     for field in (state.speed, state.accel, state.sprint_s):
@@ -207,10 +211,12 @@ def kinematics_step(
 
 
 def step_complex(
-    state: KinematicState, t: float, z: ComplexArray, present: BoolArray
+    state: KinematicState, t: float | FloatArray, z: ComplexArray, present: BoolArray
 ) -> tuple[KinematicState, PlayerMotion]:
     """:func:`kinematics_step` for positions already as complex ``x + iy`` and ``present`` already
-    excluding non-finite ones (the per-frame composite computes both once for all features)."""
+    excluding non-finite ones (the per-frame composite computes both once for all features). ``t``
+    may also be one time per row: every row steps on its own, so the rows of several matches can
+    step at once (:mod:`features.frame_batch`)."""
     dt = t - state.t  # NaN for players never seen: every comparison below is then False
     step = present & (dt > 0.0) & (dt <= MAX_GAP_S)
     rejected = present & (dt < 0.0)
@@ -230,7 +236,7 @@ def step_complex(
             moved, jumped = _advance(KinematicState._make(field[rows] for field in state), dt[rows], z[rows])
             for field, values in zip(new, moved, strict=True):
                 field[rows] = values
-            new.t[rows] = t
+            new.t[rows] = t if np.ndim(t) == 0 else t[rows]  # type: ignore[index]
             if jumped.any():
                 _anchor(new, rows[jumped], t, z[rows[jumped]], state)
                 step[rows[jumped]] = False

@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,7 @@ from features.spatial import BallCarrier, TeamShape, lines_label
 from ..contracts import SOCCER_X_LIMIT, SOCCER_Y_LIMIT, TrackedObject, TrackingFrame
 from .frame_history import FrameHistory, Snapshot
 
-__all__ = ["MatchLive"]
+__all__ = ["FrameInputs", "MatchLive"]
 
 _SIDES = ("home", "away")
 _NO_BALL = np.array([np.nan, np.nan])
@@ -48,6 +48,19 @@ def _inside(sport: str, coords: npt.NDArray[np.float64]) -> BoolArray:
     if sport != "soccer":
         return np.ones(len(coords), dtype=bool)
     return (np.abs(coords[:, 0]) <= SOCCER_X_LIMIT) & (np.abs(coords[:, 1]) <= SOCCER_Y_LIMIT)
+
+
+class FrameInputs(NamedTuple):
+    """The arguments of :func:`~features.frame.frame_features` for one frame of a match."""
+
+    state: KinematicState
+    t: float
+    xy: npt.NDArray[np.float64]
+    present: BoolArray
+    team: npt.NDArray[np.int64]
+    keeper: BoolArray
+    ball: npt.NDArray[np.float64]
+    ball_z: float
 
 
 @dataclass(slots=True)
@@ -81,12 +94,20 @@ class MatchLive:
         self._layout: _Layout | None = None
         # Per object of the last frame observed: whether it was within the pitch (and run-off).
         self.inside: list[bool] = []
+        self._prepared: FrameInputs | None = None
 
     # --- one frame ---------------------------------------------------------------------------
 
     def observe(self, frame: TrackingFrame, counts: Counter[str]) -> tuple[Snapshot, FrameFeatures]:
         """Advance the match by one (newer) frame; returns the frame as kept and its features.
-        Afterwards :attr:`inside` says, per object of the frame, whether it was within the pitch."""
+        Afterwards :attr:`inside` says, per object of the frame, whether it was within the pitch.
+        The worker does the same in three steps (:meth:`prepare`, the features of a whole wave of
+        matches at once, :meth:`finish`)."""
+        result = frame_features(*self.prepare(frame, counts))
+        return self.finish(frame, result, counts), result[1]
+
+    def prepare(self, frame: TrackingFrame, counts: Counter[str]) -> FrameInputs:
+        """The inputs of :func:`~features.frame.frame_features` for this frame, in slot order."""
         objects = frame.objects
         layout = self._layout_for(objects, counts)
         coords = np.array([(o.x, o.y) for o in objects], dtype=np.float64).reshape(-1, 2)
@@ -117,26 +138,37 @@ class MatchLive:
             self.team[rows] = layout.away[usable]
             self.keeper[rows] = layout.keeper[usable]
         ball_xy, ball_z = self._ball(frame, layout.ball, inside, counts)
-        self.state, features = frame_features(
+        self._prepared = FrameInputs(
             self.state, frame.ts / 1000.0, xy, present, self.team, self.keeper, ball_xy, ball_z
         )
+        return self._prepared
+
+    def finish(
+        self, frame: TrackingFrame, result: tuple[KinematicState, FrameFeatures], counts: Counter[str]
+    ) -> Snapshot:
+        """Take the frame's features in (from :meth:`prepare`'s inputs); returns the frame as kept."""
+        self.state, features = result
         rejected = int(features.motion.rejected.sum())
         if rejected:
             counts["position_out_of_order"] += rejected
+        prepared = self._prepared
+        if prepared is None:
+            raise RuntimeError("finish() without prepare()")
+        self._prepared = None
         snapshot = Snapshot(
             frame.ts,
             tuple(self.ids),
-            xy,
-            present,
+            prepared.xy,
+            prepared.present,
             self.team.copy(),
             self.keeper.copy(),
-            ball_xy,
+            prepared.ball,
             frame.home_attack,
             frame.simulated,
         )
         self.history.add(snapshot)
         self.period = frame.period
-        return snapshot, features
+        return snapshot
 
     def _layout_for(self, objects: Sequence[TrackedObject], counts: Counter[str]) -> _Layout:
         """Which objects are players, and their slots: the same from frame to frame while the feed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -18,14 +19,17 @@ import msgspec
 import numpy as np
 
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES
+from features.frame import FrameFeatures, frame_features
+from features.frame_batch import frame_features_batch
+from features.kinematics import KinematicState
 from features.shot import SHOT_FEATURE_NAMES
 from models.lead import LeadModel
 from models.players import PlayerReference
 from models.settings import Settings
 
 from ..contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame
-from .frame_history import FrameHistory
-from .live import MatchLive, num
+from .frame_history import FrameHistory, Snapshot
+from .live import FrameInputs, MatchLive, num
 from .model_serving import LeadServer, XgServer
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
@@ -226,9 +230,34 @@ class MatchProcessor:
         """Keep the frame as the match's latest and return its ``frame`` output, plus the
         ``player_stats`` and ``team_stats`` outputs when they are due; nothing when the frame is not
         newer than the latest one (a repeat or out of order)."""
+        outputs, failed = self.on_frames([(frame, received, source)])
+        if failed:
+            raise failed[0][1]
+        return outputs
+
+    def on_frames(
+        self, items: Sequence[tuple[TrackingFrame, Received, Source | None]]
+    ) -> tuple[list[Output], list[tuple[int, Exception]]]:
+        """:meth:`on_frame` for a batch: each match's frames in order, the features of one frame
+        per match at a time (a wave, :func:`~features.frame_batch.frame_features_batch`). Returns
+        the outputs, and the items that failed (index, error): a bug costs its frame, not the batch."""
+        groups: dict[str, list[tuple[int, MatchState, TrackingFrame, Received]]] = {}
+        for index, (frame, received, source) in enumerate(items):
+            state = self._admit_frame(frame, source)
+            if state is not None:
+                groups.setdefault(frame.match_id, []).append((index, state, frame, received))
+        outputs: list[Output] = []
+        failed: list[tuple[int, Exception]] = []
+        waves = max((len(g) for g in groups.values()), default=0)
+        for step in range(waves):
+            wave = [g[step] for g in groups.values() if len(g) > step]
+            self._wave(wave, outputs, failed)
+        return outputs, failed
+
+    def _admit_frame(self, frame: TrackingFrame, source: Source | None) -> MatchState | None:
         state = self._begin(frame.match_id, source)
         if state is None:
-            return []
+            return None
         self.stats.frames += 1
         self.observer.match_input(frame.match_id, None)
         # A newer session (a replay started again) supersedes; within a session event time orders
@@ -237,15 +266,52 @@ class MatchProcessor:
         order = (frame.session, frame.ts, frame.frame)
         if state.order is not None and order <= state.order:
             self.stats.stale_frames += 1
-            return []
+            return None
         state.latest, state.order = frame, order
-        cfg = self.config
-        live = state.live
-        if live is None or live.session != frame.session:
-            live = state.live = MatchLive(frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms)
+        return state
+
+    def _wave(
+        self,
+        wave: list[tuple[int, MatchState, TrackingFrame, Received]],
+        outputs: list[Output],
+        failed: list[tuple[int, Exception]],
+    ) -> None:
+        cfg, counts = self.config, self.stats.features
+        lives, inputs = [], []
+        for _, state, frame, _ in wave:
+            live = state.live
+            if live is None or live.session != frame.session:
+                live = state.live = MatchLive(
+                    frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms
+                )
+            lives.append(live)
+            inputs.append(live.prepare(frame, counts))
         started = time.perf_counter()
-        snapshot, features = live.observe(frame, self.stats.features)
-        self.observer.timed("feature", "frame", time.perf_counter() - started)
+        results: Sequence[tuple[KinematicState, FrameFeatures] | Exception]
+        try:
+            results = frame_features_batch(*(list(column) for column in zip(*inputs, strict=True)))
+        except Exception:  # a bug: find the frame it is in, one by one
+            results = list(_one_by_one(inputs))
+        spent = (time.perf_counter() - started) / len(wave)
+        for (index, state, frame, received), live, result in zip(wave, lives, results, strict=True):
+            self.observer.timed("feature", "frame", spent)
+            try:
+                if isinstance(result, Exception):
+                    raise result
+                snapshot = live.finish(frame, result, counts)
+                outputs.extend(self._frame_outputs(state, live, frame, received, snapshot, result[1]))
+            except Exception as err:
+                failed.append((index, err))
+
+    def _frame_outputs(
+        self,
+        state: MatchState,
+        live: MatchLive,
+        frame: TrackingFrame,
+        received: Received,
+        snapshot: Snapshot,
+        features: FrameFeatures,
+    ) -> list[Output]:
         ball = frame.ball
         data: dict[str, Any] = {
             "frame": frame.frame,
@@ -260,7 +326,7 @@ class MatchProcessor:
             **live.frame_extra(features),
         }
         outputs = [self._output(state, "frame", frame.ts, received, data, frame.simulated)]
-        if live.stats_due(frame.ts, cfg.stats_interval_ms):
+        if live.stats_due(frame.ts, self.config.stats_interval_ms):
             for kind, payload in (
                 ("player_stats", live.player_stats(snapshot, features)),
                 ("team_stats", live.team_stats(snapshot, features)),
@@ -420,3 +486,11 @@ class MatchProcessor:
 
 def _named(names: tuple[str, ...], values: Any) -> dict[str, float | None]:
     return {name: num(float(v), 4) for name, v in zip(names, values, strict=True)}
+
+
+def _one_by_one(inputs: list[FrameInputs]) -> Iterator[tuple[KinematicState, FrameFeatures] | Exception]:
+    for one in inputs:
+        try:
+            yield frame_features(*one)
+        except Exception as err:
+            yield err

@@ -1,8 +1,9 @@
 """The pump: takes input messages from Kafka in batches and turns them into outputs, in order.
 
 Per batch it admits each message against the input ledger (skips repeats, reads gaps back from
-Kafka first), decodes it, runs it through the processor, dead-letters what is malformed, publishes
-the batch's outputs in one go, tells the metrics the batch is done and lets the checkpointer save.
+Kafka first), hands the admitted ones to the topic's handler (decode, process: frames together,
+events one by one), dead-letters what is malformed, publishes the batch's outputs in one go, tells
+the metrics the batch is done and lets the checkpointer save.
 Kafka is reached only through the injected ``fetch`` (gap fill) and ``dead_letter`` callables, so
 the pump runs in unit tests without a broker.
 """
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple, Protocol
 
-from ..contracts import Output
+from ..contracts import Output, TrackingFrame
 from ..decode import PROCESSING_ERROR, DecodeError, decode_event, decode_frame
 from ..match.processing import MatchProcessor, Received, Source
 from ..outputs.publisher import Publisher, now_ms
@@ -25,8 +26,6 @@ __all__ = ["DeadLetter", "Handler", "Pump", "event_handler", "frame_handler"]
 
 log = logging.getLogger(__name__)
 
-# One decoded message through the processor: (value, key, when, where) -> outputs.
-Handler = Callable[[bytes | None, bytes | None, Received, Source], list[Output]]
 # Read offsets ``start <= offset < end`` of one topic partition straight from Kafka.
 FetchRange = Callable[[str, int, int, int], Awaitable[list[Any]]]
 
@@ -35,6 +34,10 @@ class DeadLetter(NamedTuple):
     message: Any
     reason: str
     detail: str
+
+
+# A batch of admitted ``(message, produced epoch ms)`` -> its outputs, and what to dead-letter.
+Handler = Callable[[list[tuple[Any, int]]], tuple[list[Output], list[DeadLetter]]]
 
 
 class DeadLetterSink(Protocol):
@@ -46,16 +49,61 @@ class BatchObserver(Protocol):
         """A batch has been processed: record what was gathered while processing it."""
 
 
+def _source(message: Any) -> Source:
+    return Source(message.topic, message.partition, message.offset)
+
+
+def _failed(message: Any, err: Exception) -> DeadLetter:
+    if isinstance(err, DecodeError):
+        return DeadLetter(message, err.reason, err.detail)
+    # A bug must cost one message, never the agent.
+    log.error(
+        "processing failed at %s[%s]@%s",
+        message.topic,
+        message.partition,
+        message.offset,
+        exc_info=(type(err), err, err.__traceback__),
+    )
+    return DeadLetter(message, PROCESSING_ERROR, repr(err))
+
+
 def frame_handler(processor: MatchProcessor, max_bytes: int) -> Handler:
-    def handle(value: bytes | None, key: bytes | None, received: Received, source: Source) -> list[Output]:
-        return processor.on_frame(decode_frame(value, key, max_bytes), received, source)
+    """Decode a batch of frames, then process them together (:meth:`MatchProcessor.on_frames`)."""
+
+    def handle(batch: list[tuple[Any, int]]) -> tuple[list[Output], list[DeadLetter]]:
+        ingest = now_ms()
+        items: list[tuple[TrackingFrame, Received, Source | None]] = []
+        owners: list[Any] = []
+        dead: list[DeadLetter] = []
+        for message, produced_ms in batch:
+            try:
+                frame = decode_frame(message.value, message.key, max_bytes)
+            except Exception as err:
+                dead.append(_failed(message, err))
+                continue
+            items.append((frame, Received(produced_ms, ingest), _source(message)))
+            owners.append(message)
+        outputs, failed = processor.on_frames(items)
+        dead.extend(_failed(owners[index], err) for index, err in failed)
+        return outputs, dead
 
     return handle
 
 
 def event_handler(processor: MatchProcessor, max_bytes: int) -> Handler:
-    def handle(value: bytes | None, key: bytes | None, received: Received, source: Source) -> list[Output]:
-        return processor.on_event(decode_event(value, key, max_bytes), received, source)
+    """Decode and process a batch of events one by one (shots and pitches are few)."""
+
+    def handle(batch: list[tuple[Any, int]]) -> tuple[list[Output], list[DeadLetter]]:
+        outputs: list[Output] = []
+        dead: list[DeadLetter] = []
+        for message, produced_ms in batch:
+            try:
+                event = decode_event(message.value, message.key, max_bytes)
+                received = Received(produced_ms, now_ms())
+                outputs.extend(processor.on_event(event, received, _source(message)))
+            except Exception as err:
+                dead.append(_failed(message, err))
+        return outputs, dead
 
     return handle
 
@@ -94,8 +142,7 @@ class Pump:
 
     async def take(self, messages: Iterable[tuple[Any, int]], handle: Handler) -> None:
         """One batch of ``(message, produced epoch ms)``, in partition order."""
-        outputs: list[Output] = []
-        dead: list[DeadLetter] = []
+        admitted: list[tuple[Any, int]] = []
         taken = 0
         for message, produced_ms in messages:
             taken += 1
@@ -103,11 +150,12 @@ class Pump:
             if action is Admit.REPLAYED:
                 continue
             if action is Admit.FILL:
-                await self._fill(message, first, handle, outputs, dead)
+                admitted.extend(await self._fill(message, first))
                 action, _ = self.ledger.admit(message.topic, message.partition, message.offset)
                 if action is not Admit.PROCESS:  # cannot happen after accept_gap; never process twice
                     continue
-            self._process(message, produced_ms, handle, outputs, dead)
+            admitted.append((message, produced_ms))
+        outputs, dead = handle(admitted) if admitted else ([], [])
         if outputs:
             await self.publisher.publish_many(outputs)
         for letter in dead:
@@ -121,29 +169,8 @@ class Pump:
         async with self._batch_done:
             self._batch_done.notify_all()
 
-    def _process(
-        self,
-        message: Any,
-        produced_ms: int,
-        handle: Handler,
-        outputs: list[Output],
-        dead: list[DeadLetter],
-    ) -> None:
-        """One admitted message (from Faust, or a record read to fill a gap)."""
-        received = Received(produced_ts=produced_ms, ingest_ts=now_ms())
-        source = Source(message.topic, message.partition, message.offset)
-        try:
-            outputs.extend(handle(message.value, message.key, received, source))
-        except DecodeError as err:
-            dead.append(DeadLetter(message, err.reason, err.detail))
-        except Exception as err:  # a bug must cost one message, never the agent
-            log.exception("processing failed at %s[%s]@%s", message.topic, message.partition, message.offset)
-            dead.append(DeadLetter(message, PROCESSING_ERROR, repr(err)))
-
-    async def _fill(
-        self, message: Any, first: int, handle: Handler, outputs: list[Output], dead: list[DeadLetter]
-    ) -> None:
-        """Process the offsets ``first .. message.offset - 1`` nobody processed, read from Kafka."""
+    async def _fill(self, message: Any, first: int) -> list[tuple[Any, int]]:
+        """The offsets ``first .. message.offset - 1`` nobody processed, read from Kafka and admitted."""
         log.warning(
             "%s[%s]@%s arrived before offsets %s.. were processed; reading them first",
             message.topic,
@@ -159,14 +186,16 @@ class Pump:
             )
             records = []
         ledger = self.ledger
+        admitted = []
         for record in records:
             action, _ = ledger.admit(record.topic, record.partition, record.offset)
             if action is Admit.FILL:  # the log starts after the first missing offset
                 _report_gap(ledger.accept_gap(record.topic, record.partition, record.offset), record)
                 action, _ = ledger.admit(record.topic, record.partition, record.offset)
             if action is Admit.PROCESS:
-                self._process(record, record.timestamp or 0, handle, outputs, dead)  # aiokafka: epoch ms
+                admitted.append((record, record.timestamp or 0))  # aiokafka: epoch ms
         _report_gap(ledger.accept_gap(message.topic, message.partition, message.offset), message)
+        return admitted
 
 
 def _report_gap(missing: int, message: Any) -> None:

@@ -207,3 +207,19 @@ async def test_a_rebalance_with_redis_away_keeps_the_last_checkpoint(
     await rig.checkpointer.save_and_forget(flush_changelog, timeout_s=0.05)
     assert rig.states.writes == 0 and "the last checkpoint stands" in caplog.text
     assert rig.processor.live("m1") is None
+
+
+async def test_a_bug_on_one_frame_costs_that_frame_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = Rig()
+    original = MatchProcessor._frame_outputs
+
+    def buggy(self: MatchProcessor, state: Any, live: Any, frame: Any, *rest: Any) -> list[Output]:
+        if frame.frame == 1 and frame.match_id == "m1":
+            raise ZeroDivisionError("a bug")
+        return original(self, state, live, frame, *rest)
+
+    monkeypatch.setattr(MatchProcessor, "_frame_outputs", buggy)
+    await rig.take([record(0), record(0, 1, "m2"), record(1), record(1, 1, "m2"), record(2)])
+    assert [(m.offset, reason) for m, reason, _ in rig.dead] == [(1, "processing_error")]
+    assert frames_of(rig.publisher, "m1") == [(1, 0), (2, 2)]
+    assert frames_of(rig.publisher, "m2") == [(1, 0), (2, 1)]

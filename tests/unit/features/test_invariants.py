@@ -38,6 +38,7 @@ from features.coordinates import (
     to_attacking,
 )
 from features.frame import frame_features
+from features.frame_batch import frame_features_batch
 from features.kinematics import (
     KinematicState,
     PlayerMotion,
@@ -577,7 +578,29 @@ SPATIAL = [
         per_item={"out.0.": 0, "out.1.motion.": 0, "out.1.spatial.separation": 0},
         index_leaves=frozenset({"out.1.spatial.carrier.player"}),
     ),
+    Entry(
+        id="frame_features_batch",
+        func=frame_features_batch,
+        build=lambda rng: _batch_build(rng),
+        shapes=lambda call: _per_frame(call, _frame_features_shapes),
+        nan=lambda call: _per_frame(call, _frame_features_nan),
+    ),
 ]
+
+
+def _batch_build(rng: Rng) -> Call:
+    """Three frames of three matches, each as :func:`frame_features` takes one, as columns."""
+    frames = [_frame_features_build(rng) for _ in range(3)]
+    columns = [tuple(c) for c in zip(*(f.args for f in frames), strict=True)]
+    return Call((*columns, tuple(f.kwargs["ball_z"] for f in frames)))
+
+
+def _per_frame(call: Call, one: Callable[[Call], dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in range(len(call.args[0])):
+        single = Call(tuple(column[k] for column in call.args[:7]), {"ball_z": call.args[7][k]})
+        out.update({f"out.{k}.{key[4:]}": v for key, v in one(single).items()})
+    return out
 
 
 # --- shot -----------------------------------------------------------------------------------------
