@@ -1,14 +1,15 @@
 """What one tracking frame costs the worker apart from Kafka and Redis: decode the JSON, check it is
 newer, turn the objects into slot arrays, compute every feature, build the outputs (and the stats
-and checkpoint every 0.5 s of match time). Plain dicts stand in for the Faust tables.
+every 0.5 s of match time). Nothing is checkpointed.
 
-    python -m benchmarks.frame_processing [--frames 20000] [--metrics]
+    python -m benchmarks.frame_processing [--frames 20000] [--matches 16] [--batch 256] [--metrics]
 
-``--metrics`` attaches the worker's Prometheus metrics as the worker does (feature timing through the
-processor's observer, the latency histograms the publisher's batch hook feeds, per output), to show
-what recording at the edges costs per frame.
+The frames are spread over ``--matches`` matches, interleaved, and go through once one by one and
+once in batches of ``--batch`` (as the worker takes them: each batch's frames in waves, one frame per
+match at a time). ``--metrics`` attaches the worker's Prometheus metrics as the worker does (feature
+timing, latency histograms per batch), to show what recording at the edges costs per frame.
 
-Prints median, p99 and mean microseconds per frame and one JSON line.
+Prints the mean and the median over batches of microseconds per frame, and one JSON line.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import argparse
 import gc
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from stream.contracts import TrackedObject, TrackingFrame
 from stream.decode import decode_frame
 from stream.match.processing import MatchProcessor, Received
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def frame_records(
@@ -65,56 +71,71 @@ def frames(n: int, seed: int = 7) -> list[bytes]:
     return [msgspec.json.encode(f) for f in frame_records(n, seed=seed)]
 
 
+def interleaved(n: int, matches: int) -> list[bytes]:
+    """``n`` frames over ``matches`` matches, one frame of each in turn (as a live matchday arrives)."""
+    per = -(-n // matches)
+    tracks = [frame_records(per, f"bench-{m}", seed=m) for m in range(matches)]
+    return [msgspec.json.encode(tracks[m][i]) for i in range(per) for m in range(matches)][:n]
+
+
+def _timed_batches(proc: MatchProcessor, raw: list[bytes], batch: int, on_batch: Any) -> FloatArray:
+    """Microseconds per frame of each batch (decode + :meth:`MatchProcessor.on_frames`)."""
+    received = Received(0, 0)
+    times = np.empty(-(-len(raw) // batch))
+    gc.collect()
+    for k, start in enumerate(range(0, len(raw), batch)):
+        chunk = raw[start : start + batch]
+        began = time.perf_counter_ns()
+        items = [(decode_frame(m), received, None) for m in chunk]
+        outputs, failed = proc.on_frames(items)
+        if failed:
+            raise failed[0][1]
+        if on_batch is not None:
+            on_batch(outputs)
+        times[k] = (time.perf_counter_ns() - began) / 1000 / len(chunk)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--frames", type=int, default=20_000)
+    parser.add_argument("--matches", type=int, default=16, help="matches the frames are spread over")
+    parser.add_argument("--batch", type=int, default=256, help="frames per batch (the worker's take)")
     parser.add_argument("--metrics", action="store_true", help="with the worker's metrics attached")
     args = parser.parse_args()
-    raw = frames(args.frames + 1_000)
-    proc = MatchProcessor()
-    on_batch = None
-    batch_done = None
-    if args.metrics:
-        from stream.outputs.publisher import InMemoryPublisher
-        from stream.worker.drift import DriftMonitor
-        from stream.worker.metrics import WorkerMetrics
-
-        metrics = WorkerMetrics(proc, InMemoryPublisher(), (), DriftMonitor(None, {}, 1, 1))  # type: ignore[arg-type]
-        on_batch, batch_done = metrics.on_batch, metrics.batch_done
-    received = Received(0, 0)
-    for message in raw[:1_000]:  # warm-up
-        proc.on_frame(decode_frame(message), received)
-    times = np.empty(args.frames)
-    gc.collect()
-    gc.disable()
-    try:
-        for i, message in enumerate(raw[1_000:]):
-            start = time.perf_counter_ns()
-            outputs = proc.on_frame(decode_frame(message), received)
-            if on_batch is not None and batch_done is not None:
-                on_batch(outputs, 0.0)
-                batch_done()
-            times[i] = time.perf_counter_ns() - start
-    finally:
-        gc.enable()
-    us = times / 1_000
-    figures = {
-        "frames": args.frames,
-        "metrics": args.metrics,
-        "per_frame_us": {
-            "median": round(float(np.median(us)), 1),
-            "p99": round(float(np.percentile(us, 99)), 1),
-            "mean": round(float(us.mean()), 1),
-        },
-        "frames_per_s_one_core": round(1e6 / float(us.mean())),
-    }
-    print(
-        f"per frame (decode + features + outputs): median {figures['per_frame_us']['median']} us, "
-        f"p99 {figures['per_frame_us']['p99']} us, mean {figures['per_frame_us']['mean']} us"
+    figures: dict[str, Any] = {"frames": args.frames, "matches": args.matches, "metrics": args.metrics}
+    for name, batch in (("one_by_one", 1), ("batched", args.batch)):
+        raw = interleaved(args.frames + 1_000 * args.matches, args.matches)
+        proc = MatchProcessor()
+        on_batch = _metrics(proc) if args.metrics else None
+        _timed_batches(proc, raw[: 1_000 * args.matches], batch, on_batch)  # warm-up
+        us = _timed_batches(proc, raw[1_000 * args.matches :], batch, on_batch)
+        figures[name] = {
+            "batch": batch,
+            "per_frame_us": {"median": round(float(np.median(us)), 1), "mean": round(float(us.mean()), 1)},
+            "frames_per_s_one_core": round(1e6 / float(us.mean())),
+        }
+        print(f"{name} (batch {batch}): {figures[name]['per_frame_us']} us per frame")
+    figures["batched_speedup"] = round(
+        figures["one_by_one"]["per_frame_us"]["mean"] / figures["batched"]["per_frame_us"]["mean"], 2
     )
     print(json.dumps(figures))
+
+
+def _metrics(proc: MatchProcessor) -> Callable[[list[Any]], None]:
+    from stream.outputs.publisher import InMemoryPublisher
+    from stream.worker.drift import DriftMonitor
+    from stream.worker.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics(proc, InMemoryPublisher(), (), DriftMonitor(None, {}, 1, 1))  # type: ignore[arg-type]
+
+    def record(outputs: list[Any]) -> None:
+        metrics.on_batch(outputs, 0.0)
+        metrics.batch_done()
+
+    return record
 
 
 if __name__ == "__main__":

@@ -44,13 +44,17 @@ class DecodeError(PitchsideError):
 DEAD_LETTER_REASONS = (*DecodeError.REASONS, PROCESSING_ERROR)
 
 
-def _load(raw: bytes | None, max_bytes: int) -> dict[str, Any]:
+def _sized(raw: bytes | None, max_bytes: int) -> bytes:
     if raw is None:
         raise DecodeError(DecodeError.NOT_JSON, "message has no value")
     if len(raw) > max_bytes:
         raise DecodeError(DecodeError.TOO_LARGE, f"{len(raw)} bytes > limit {max_bytes}")
+    return raw
+
+
+def _load(raw: bytes | None, max_bytes: int) -> dict[str, Any]:
     try:
-        obj = orjson.loads(raw)
+        obj = orjson.loads(_sized(raw, max_bytes))
     except orjson.JSONDecodeError as exc:
         raise DecodeError(DecodeError.NOT_JSON, str(exc)) from None
     if not isinstance(obj, dict):
@@ -72,9 +76,19 @@ def _check_key(key: bytes | None, match_id: str) -> None:
         raise DecodeError(DecodeError.KEY_MISMATCH, f"key {key[:64]!r} differs from match_id {match_id!r}")
 
 
+# Frames are most of the traffic: decoded straight into the record, with no dict in between.
+_FRAME_DECODER = msgspec.json.Decoder(TrackingFrame)
+
+
 def decode_frame(raw: bytes | None, key: bytes | None = None, max_bytes: int = 1 << 20) -> TrackingFrame:
     """Decode one ``tracking`` message into a :class:`TrackingFrame`."""
-    frame = _convert(_load(raw, max_bytes), TrackingFrame)
+    sized = _sized(raw, max_bytes)
+    try:
+        frame = _FRAME_DECODER.decode(sized)
+    except msgspec.ValidationError as exc:
+        raise DecodeError(DecodeError.INVALID, str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise DecodeError(DecodeError.NOT_JSON, str(exc)) from None
     _check_key(key, frame.match_id)
     return frame
 

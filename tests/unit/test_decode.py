@@ -39,8 +39,8 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 @pytest.mark.parametrize(
     ("raw", "reason", "names"),
     [
-        (b"{not json", DecodeError.NOT_JSON, "line 1"),
-        (b"[1, 2]", DecodeError.INVALID, "JSON object"),
+        (b"{not json", DecodeError.NOT_JSON, "byte 1"),
+        (b"[1, 2]", DecodeError.INVALID, "Expected `object`, got `array`"),
         (b"", DecodeError.NOT_JSON, ""),
         (orjson.dumps(frame_dict(match_id="bad id")), DecodeError.INVALID, "$.match_id"),
         (orjson.dumps(frame_dict(match_id="a:b")), DecodeError.INVALID, "$.match_id"),
