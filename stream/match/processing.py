@@ -289,7 +289,12 @@ class MatchProcessor:
         started = time.perf_counter()
         results: Sequence[tuple[KinematicState, FrameFeatures] | Exception]
         try:
-            results = frame_features_batch(*(list(column) for column in zip(*inputs, strict=True)))
+            # A wave of one (a single match) costs less through the one-frame function.
+            results = (
+                [frame_features(*inputs[0])]
+                if len(inputs) == 1
+                else frame_features_batch(*(list(column) for column in zip(*inputs, strict=True)))
+            )
         except Exception:  # a bug: find the frame it is in, one by one
             results = list(_one_by_one(inputs))
         spent = (time.perf_counter() - started) / len(wave)
