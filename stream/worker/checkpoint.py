@@ -68,6 +68,9 @@ class Checkpointer:
         self.interval_s = interval_s
         self._clock = clock
         self._last = clock()
+        # Bumped when the worker forgets its state (a rebalance): a checkpoint taken before and still
+        # waiting for delivery must not be written after the partitions may have moved on.
+        self._generation = 0
 
     def maybe(self) -> None:
         """After each batch: take a checkpoint when the interval has passed."""
@@ -79,7 +82,8 @@ class Checkpointer:
         self._last = self._clock()
         matches, offsets = self.processor.checkpoint(), self.ledger.checkpoint()
         if matches or offsets:
-            self.publisher.after_delivery(lambda: self._write(matches, offsets))
+            generation = self._generation
+            self.publisher.after_delivery(lambda: self._write(matches, offsets, generation))
 
     async def save_and_forget(
         self, flush_changelog: Callable[[], Awaitable[None]], timeout_s: float = 10.0
@@ -94,10 +98,14 @@ class Checkpointer:
         except TimeoutError:
             log.warning("outputs not delivered within %.0fs: the last checkpoint stands", timeout_s)
         finally:
+            self._generation += 1
             self.processor.forget()
             self.ledger.forget()
 
-    def _write(self, matches: Sequence[Record], offsets: Sequence[Record]) -> None:
+    def _write(self, matches: Sequence[Record], offsets: Sequence[Record], generation: int) -> None:
+        if generation != self._generation:
+            log.warning("a checkpoint delivered after a rebalance was dropped (the last one stands)")
+            return
         # Matches first: should the worker die in between, the offsets lag and it reads more again.
         for partition, key, value in matches:
             self.matches.write(partition, key, value)
