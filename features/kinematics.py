@@ -177,6 +177,11 @@ def _advance(s: KinematicState, dt: FloatArray, z: ComplexArray) -> tuple[Kinema
     return rows, jumped
 
 
+def _at(t: float | FloatArray, rows: IntArray) -> float | FloatArray:
+    """The time of ``rows``: one for every row, or each row's own."""
+    return t if isinstance(t, float) or np.ndim(t) == 0 else t[rows]
+
+
 def _anchor(
     state: KinematicState,
     rows: IntArray,
@@ -189,7 +194,7 @@ def _anchor(
     if old is not None:
         for field, before in zip(state[5:], old[5:], strict=True):
             field[rows] = before[rows]
-    state.t[rows] = t if np.ndim(t) == 0 else t[rows]  # type: ignore[index]
+    state.t[rows] = _at(t, rows)
     state.pos[rows] = z
     state.vel[rows] = 0.0
     for field in (state.speed, state.accel, state.sprint_s):
@@ -236,7 +241,7 @@ def step_complex(
             moved, jumped = _advance(KinematicState._make(field[rows] for field in state), dt[rows], z[rows])
             for field, values in zip(new, moved, strict=True):
                 field[rows] = values
-            new.t[rows] = t if np.ndim(t) == 0 else t[rows]  # type: ignore[index]
+            new.t[rows] = _at(t, rows)
             if jumped.any():
                 _anchor(new, rows[jumped], t, z[rows[jumped]], state)
                 step[rows[jumped]] = False

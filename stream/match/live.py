@@ -4,10 +4,9 @@ the payloads of the ``player_stats`` and ``team_stats`` outputs.
 A *slot* is a player id, numbered in order of first appearance and kept for the match, so the
 kinematic arrays of :mod:`features.kinematics` line up frame after frame. Officials are not players
 here; an object off the pitch (beyond the run-off, a tracking glitch) is left out of the frame's
-features and counted; a frame without a ball has no ball carrier and is counted. State survives a
-worker restart through a checkpoint written to a Faust table with a stats output at most every
-``PITCHSIDE_CHECKPOINT_INTERVAL_S`` (5 s of match time by default): after a crash, up to that much
-motion is missing from the distances, the price of not writing a changelog record every frame.
+features and counted; a frame without a ball has no ball carrier and is counted. The state
+survives a worker restart inside its match's checkpoint (:mod:`stream.match.state`); the frame
+history does not (it refills from the next frames).
 """
 
 from __future__ import annotations
@@ -94,7 +93,6 @@ class MatchLive:
         self._layout: _Layout | None = None
         # Per object of the last frame observed: whether it was within the pitch (and run-off).
         self.inside: list[bool] = []
-        self._prepared: FrameInputs | None = None
 
     # --- one frame ---------------------------------------------------------------------------
 
@@ -103,13 +101,14 @@ class MatchLive:
         Afterwards :attr:`inside` says, per object of the frame, whether it was within the pitch.
         The worker does the same in three steps (:meth:`prepare`, the features of a whole wave of
         matches at once, :meth:`finish`)."""
-        result = frame_features(*self.prepare(frame, counts))
-        return self.finish(frame, result, counts), result[1]
+        inputs = self.prepare(frame, counts)
+        result = frame_features(*inputs)
+        return self.finish(frame, inputs, result, counts), result[1]
 
     def prepare(self, frame: TrackingFrame, counts: Counter[str]) -> FrameInputs:
         """The inputs of :func:`~features.frame.frame_features` for this frame, in slot order."""
         objects = frame.objects
-        layout = self._layout_for(objects, counts)
+        layout = self._layout_for(objects)
         coords = np.array([(o.x, o.y) for o in objects], dtype=np.float64).reshape(-1, 2)
         inside = _inside(frame.sport, coords)
         self.inside = inside.tolist()
@@ -138,23 +137,22 @@ class MatchLive:
             self.team[rows] = layout.away[usable]
             self.keeper[rows] = layout.keeper[usable]
         ball_xy, ball_z = self._ball(frame, layout.ball, inside, counts)
-        self._prepared = FrameInputs(
+        return FrameInputs(
             self.state, frame.ts / 1000.0, xy, present, self.team, self.keeper, ball_xy, ball_z
         )
-        return self._prepared
 
     def finish(
-        self, frame: TrackingFrame, result: tuple[KinematicState, FrameFeatures], counts: Counter[str]
+        self,
+        frame: TrackingFrame,
+        prepared: FrameInputs,
+        result: tuple[KinematicState, FrameFeatures],
+        counts: Counter[str],
     ) -> Snapshot:
-        """Take the frame's features in (from :meth:`prepare`'s inputs); returns the frame as kept."""
+        """Take in the features computed from :meth:`prepare`'s inputs; returns the frame as kept."""
         self.state, features = result
         rejected = int(features.motion.rejected.sum())
         if rejected:
             counts["position_out_of_order"] += rejected
-        prepared = self._prepared
-        if prepared is None:
-            raise RuntimeError("finish() without prepare()")
-        self._prepared = None
         snapshot = Snapshot(
             frame.ts,
             tuple(self.ids),
@@ -170,7 +168,7 @@ class MatchLive:
         self.period = frame.period
         return snapshot
 
-    def _layout_for(self, objects: Sequence[TrackedObject], counts: Counter[str]) -> _Layout:
+    def _layout_for(self, objects: Sequence[TrackedObject]) -> _Layout:
         """Which objects are players, and their slots: the same from frame to frame while the feed
         sends the same objects in the same order, so worked out only when that changes."""
         key = tuple([(o.id, o.team, o.role) for o in objects])

@@ -242,12 +242,16 @@ class MatchProcessor:
         per match at a time (a wave, :func:`~features.frame_batch.frame_features_batch`). Returns
         the outputs, and the items that failed (index, error): a bug costs its frame, not the batch."""
         groups: dict[str, list[tuple[int, MatchState, TrackingFrame, Received]]] = {}
-        for index, (frame, received, source) in enumerate(items):
-            state = self._admit_frame(frame, source)
-            if state is not None:
-                groups.setdefault(frame.match_id, []).append((index, state, frame, received))
         outputs: list[Output] = []
         failed: list[tuple[int, Exception]] = []
+        for index, (frame, received, source) in enumerate(items):
+            try:
+                state = self._admit_frame(frame, source)
+            except Exception as err:
+                failed.append((index, err))
+                continue
+            if state is not None:
+                groups.setdefault(frame.match_id, []).append((index, state, frame, received))
         waves = max((len(g) for g in groups.values()), default=0)
         for step in range(waves):
             wave = [g[step] for g in groups.values() if len(g) > step]
@@ -276,16 +280,20 @@ class MatchProcessor:
         outputs: list[Output],
         failed: list[tuple[int, Exception]],
     ) -> None:
-        cfg, counts = self.config, self.stats.features
-        lives, inputs = [], []
-        for _, state, frame, _ in wave:
-            live = state.live
-            if live is None or live.session != frame.session:
-                live = state.live = MatchLive(
-                    frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms
-                )
+        counts = self.stats.features
+        ready, lives, inputs = [], [], []
+        for item in wave:
+            index, state, frame, _ = item
+            try:
+                live = self._live_for(state, frame)
+                inputs.append(live.prepare(frame, counts))
+            except Exception as err:
+                failed.append((index, err))
+                continue
+            ready.append(item)
             lives.append(live)
-            inputs.append(live.prepare(frame, counts))
+        if not ready:
+            return
         started = time.perf_counter()
         results: Sequence[tuple[KinematicState, FrameFeatures] | Exception]
         try:
@@ -297,16 +305,26 @@ class MatchProcessor:
             )
         except Exception:  # a bug: find the frame it is in, one by one
             results = list(_one_by_one(inputs))
-        spent = (time.perf_counter() - started) / len(wave)
-        for (index, state, frame, received), live, result in zip(wave, lives, results, strict=True):
+        spent = (time.perf_counter() - started) / len(ready)
+        for (index, state, frame, received), live, prepared, result in zip(
+            ready, lives, inputs, results, strict=True
+        ):
             self.observer.timed("feature", "frame", spent)
             try:
                 if isinstance(result, Exception):
                     raise result
-                snapshot = live.finish(frame, result, counts)
+                snapshot = live.finish(frame, prepared, result, counts)
                 outputs.extend(self._frame_outputs(state, live, frame, received, snapshot, result[1]))
             except Exception as err:
                 failed.append((index, err))
+
+    def _live_for(self, state: MatchState, frame: TrackingFrame) -> MatchLive:
+        """The match's live features for this frame's session (a new session starts afresh)."""
+        live = state.live
+        if live is None or live.session != frame.session:
+            cfg = self.config
+            live = state.live = MatchLive(frame.match_id, frame.session, cfg.roster_max, cfg.frame_history_ms)
+        return live
 
     def _frame_outputs(
         self,

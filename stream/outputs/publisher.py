@@ -219,16 +219,13 @@ class RedisPublisher:
         published_ts = now_ms()
         pipe = self._client.pipeline(transaction=False)
         latest: dict[str, bytes] = {}
-        prefix = self._prefix
-        replace = msgspec.structs.replace
         for out in batch:
-            payload = _encode(replace(out, published_ts=published_ts))
-            name = f"{prefix}:{out.match_id}:{out.kind}"
-            pipe.publish(name, payload)
+            payload = _encode(msgspec.structs.replace(out, published_ts=published_ts))
+            pipe.publish(channel_name(self._prefix, out.match_id, out.kind), payload)
             # Only the last output per key survives a batch anyway: one SET per key, not per output.
-            latest[name] = payload
-        for name, payload in latest.items():
-            pipe.set(f"{name}:latest", payload, ex=self._ttl)
+            latest[latest_key(self._prefix, out.match_id, out.kind)] = payload
+        for key, payload in latest.items():
+            pipe.set(key, payload, ex=self._ttl)
         await pipe.execute()
         self.stats.published += len(batch)
         self.stats.batches += 1

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from stream.contracts import Output
+from stream.match.live import MatchLive
 from stream.match.processing import MatchProcessor
 from stream.match.state import StateStore
 from stream.outputs.publisher import InMemoryPublisher, PublishStats
@@ -225,3 +226,19 @@ async def test_a_bug_on_one_frame_costs_that_frame_only(monkeypatch: pytest.Monk
     assert [(m.offset, reason) for m, reason, _ in rig.dead] == [(1, "processing_error")]
     assert frames_of(rig.publisher, "m1") == [(1, 0), (2, 2)]
     assert frames_of(rig.publisher, "m2") == [(1, 0), (2, 1)]
+
+
+async def test_a_bug_while_preparing_one_frame_costs_that_frame_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = Rig()
+    original = MatchLive.prepare
+
+    def buggy(self: MatchLive, frame: Any, counts: Any) -> Any:
+        if frame.frame == 1 and frame.match_id == "m2":
+            raise IndexError("a bug")
+        return original(self, frame, counts)
+
+    monkeypatch.setattr(MatchLive, "prepare", buggy)
+    await rig.take([record(0), record(0, 1, "m2"), record(1), record(1, 1, "m2"), record(2, 1, "m2")])
+    assert [(m.offset, m.partition, reason) for m, reason, _ in rig.dead] == [(1, 1, "processing_error")]
+    assert frames_of(rig.publisher, "m1") == [(1, 0), (2, 1)]
+    assert frames_of(rig.publisher, "m2") == [(1, 0), (2, 2)]
