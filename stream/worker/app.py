@@ -30,6 +30,7 @@ from ..match.model_serving import LeadServer, XgServer
 from ..match.processing import LiveConfig, MatchProcessor
 from ..outputs.publisher import Publisher, RedisPublisher
 from .checkpoint import Checkpointer, TableStore
+from .consumer import install as install_consumer
 from .drift import DriftMonitor, write_drift
 from .gap_fill import fetch_range
 from .lag import consumer_lag
@@ -75,7 +76,7 @@ class WorkerParts:
 def faust_app(settings: Settings) -> Any:
     """The Faust app, without agents or tables."""
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
@@ -94,6 +95,8 @@ def faust_app(settings: Settings) -> Any:
         web_port=settings.worker_web_port or 6066,
         web_host="127.0.0.1",
     )
+    install_consumer(app)
+    return app
 
 
 def _table(app: Any, name: str) -> TableStore:
