@@ -191,7 +191,8 @@ async def measure(
         }
     }
     if not args.skip_sweep:
-        figures["sweep"] = await sweep(settings, args.sweep, args.sweep_seconds, services)
+        variants = ("pitchside", "bare_faust") if args.sweep_baseline else ("pitchside",)
+        figures["sweep"] = await sweep(settings, args.sweep, args.sweep_seconds, services, variants)
     return figures
 
 
@@ -222,6 +223,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sweep", type=match_counts, default=[10, 25, 50, 100], help="live match counts")
     parser.add_argument("--sweep-seconds", type=float, default=60.0)
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument(
+        "--sweep-baseline", action="store_true", help="sweep the bare Faust pass-through too, at each N"
+    )
     return parser.parse_args()
 
 

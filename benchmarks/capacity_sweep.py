@@ -233,21 +233,28 @@ def point_figures(n: int, seconds: float, live: LiveRun) -> dict[str, Any]:
 
 
 async def sweep_point(
-    settings: Settings, n: int, seconds: float, services: dict[str, int | None]
+    settings: Settings, n: int, seconds: float, services: dict[str, int | None], variant: str = "pitchside"
 ) -> dict[str, Any]:
-    run_id = f"cap-live{n}-{uuid.uuid4().hex[:6]}"
+    run_id = f"cap-live{n}-{variant.replace('_', '')}-{uuid.uuid4().hex[:6]}"
     # A topic of its own: a fresh group reads from the earliest offset, and must not start with the
     # drain backlog or an earlier point's frames.
-    run = Run("pitchside", run_id, settings.state_dir / "runs" / run_id, f"{run_id}.tracking")
+    run = Run(variant, run_id, settings.state_dir / "runs" / run_id, f"{run_id}.tracking")
     await ensure_topics(settings.model_copy(update={"topic_tracking": run.topic}))
     proc = start(settings, run)
     try:
         live = await run_live(settings, run, {"worker": proc.pid, **services}, n, seconds)
     except Exception as exc:  # the worker never flowed, or died: report it, go on with the next N
         stop(proc)
-        return {"matches": n, "complete": False, "error": repr(exc), "log_tail": log_tail(run)}
+        return {
+            "matches": n,
+            "variant": variant,
+            "complete": False,
+            "error": repr(exc),
+            "log_tail": log_tail(run),
+        }
     rss = peak_rss_mb(proc.pid)
-    figures = point_figures(n, seconds, live) | {"worker_rss_mb": rss, "exit_code": stop(proc)}
+    figures = {"variant": variant} | point_figures(n, seconds, live)
+    figures |= {"worker_rss_mb": rss, "exit_code": stop(proc)}
     if not figures["complete"]:
         figures["log_tail"] = log_tail(run)
     return figures
@@ -255,10 +262,11 @@ async def sweep_point(
 
 def describe_point(p: dict[str, Any]) -> str:
     if "error" in p:
-        return f"sweep {p['matches']} matches: FAILED {p['error']}"
+        return f"sweep {p['variant']} {p['matches']} matches: FAILED {p['error']}"
     lat = p["latency_ms"]
     return (
-        f"sweep {p['matches']} matches x {p['seconds']}s: {p['received']}/{p['produced']} frames, "
+        f"sweep {p['variant']} {p['matches']} matches x {p['seconds']}s: "
+        f"{p['received']}/{p['produced']} frames, "
         f"latency p50 {lat['p50']} ms, p99 {lat['p99']} ms, max {lat['max']} ms, "
         f"max lag {p['max_lag_frames']} frames, worker cpu {p['worker_cpu_pct']}%, "
         f"kafka {p['kafka_cpu_pct']}%, redis {p['redis_cpu_pct']}%, bench {p['bench_cpu_pct']}%, "
@@ -269,18 +277,34 @@ def describe_point(p: dict[str, Any]) -> str:
 
 
 async def sweep(
-    settings: Settings, counts: list[int], seconds: float, services: dict[str, int | None]
+    settings: Settings,
+    counts: list[int],
+    seconds: float,
+    services: dict[str, int | None],
+    variants: tuple[str, ...] = ("pitchside",),
 ) -> dict[str, Any]:
+    """Each N in turn, each variant at that N (pitchside; optionally the bare Faust pass-through
+    as the baseline under the same live load)."""
     points = []
     for n in counts:
-        point = await sweep_point(settings, n, seconds, services)
-        log(describe_point(point))
-        if not point["complete"]:
-            log(f"{n} matches: worker log tail:\n{point['log_tail']}")
-        points.append(point)
+        for variant in variants:
+            point = await sweep_point(settings, n, seconds, services, variant)
+            log(describe_point(point))
+            if not point["complete"]:
+                log(f"{variant}, {n} matches: log tail:\n{point['log_tail']}")
+            points.append(point)
+    return {"points": points} | {
+        f"max_matches_p99_under_50ms_{variant}": _max_under_target(points, variant) for variant in variants
+    }
+
+
+def _max_under_target(points: list[dict[str, Any]], variant: str) -> int | None:
     under = [
         p["matches"]
         for p in points
-        if p["complete"] and p["latency_ms"]["p99"] is not None and p["latency_ms"]["p99"] < P99_TARGET_MS
+        if p["variant"] == variant
+        and p["complete"]
+        and p["latency_ms"]["p99"] is not None
+        and p["latency_ms"]["p99"] < P99_TARGET_MS
     ]
-    return {"points": points, "max_matches_p99_under_50ms": max(under) if under else None}
+    return max(under) if under else None
