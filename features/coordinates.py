@@ -14,6 +14,11 @@ Providers:
   6.8 m. Points are mapped piecewise-linearly between the pitch markings both frames share (goal
   line, six-yard box, penalty spot, penalty box, halfway line; posts, six-yard and box edges), so a
   shot from StatsBomb's penalty spot is 11 m out in front of 3.66 m posts, as it is on grass.
+- Wyscout (v2 events): ``0..100`` % on each axis, origin at the top-left corner, ``y`` down, the
+  acting team attacking left to right, like StatsBomb. Its markings in those units (box 16 deep and
+  62 wide, six-yard box 6 by 26, penalty spot 10 out, posts 12 apart, as Wyscout's support gave them
+  to ggsoccer's ``pitch_wyscout``; socceraction takes the posts 10 apart) are mapped the same
+  piecewise-linear way.
 - Last Row (Friends of Tracking): ``0..100`` on each axis, ``x`` along the touchline, ``y`` down the
   picture as its plots draw it; scaled linearly onto 105 x 68.
 - The simulator writes the pitch frame directly.
@@ -38,6 +43,7 @@ __all__ = [
     "pitch_to_statsbomb",
     "statsbomb_to_pitch",
     "to_attacking",
+    "wyscout_to_pitch",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -56,6 +62,9 @@ _SB_X = np.array([0.0, 6.0, 12.0, 18.0, 60.0, 102.0, 108.0, 114.0, 120.0])
 _M_X = np.array([-52.5, -47.0, -41.5, -36.0, 0.0, 36.0, 41.5, 47.0, 52.5])
 _SB_Y = np.array([0.0, 18.0, 30.0, 36.0, 40.0, 44.0, 50.0, 62.0, 80.0])
 _M_Y = np.array([34.0, 20.16, 9.16, 3.66, 0.0, -3.66, -9.16, -20.16, -34.0])
+# The same markings in Wyscout's percent of length and width.
+_WY_X = np.array([0.0, 6.0, 10.0, 16.0, 50.0, 84.0, 90.0, 94.0, 100.0])
+_WY_Y = np.array([0.0, 19.0, 37.0, 44.0, 50.0, 56.0, 63.0, 81.0, 100.0])
 # np.interp needs increasing sample points: the y map runs backwards, so keep it reversed too.
 _M_Y_UP = _M_Y[::-1]
 _SB_Y_DOWN = _SB_Y[::-1]
@@ -89,6 +98,16 @@ def statsbomb_to_pitch(xy: npt.ArrayLike, attack_sign: npt.ArrayLike = 1.0) -> F
     out = np.empty_like(pts)
     out[:, 0] = _interp(pts[:, 0], _SB_X, _M_X)
     out[:, 1] = _interp(pts[:, 1], _SB_Y, _M_Y)
+    return out * _signs(attack_sign)
+
+
+def wyscout_to_pitch(xy: npt.ArrayLike, attack_sign: npt.ArrayLike = 1.0) -> FloatArray:
+    """Convert Wyscout ``0..100`` locations (acting team attacking left to right) to the pitch frame,
+    in metres; ``attack_sign`` as for :func:`statsbomb_to_pitch`. Shape ``(n, 2)`` in and out."""
+    pts = _points(xy)
+    out = np.empty_like(pts)
+    out[:, 0] = _interp(pts[:, 0], _WY_X, _M_X)
+    out[:, 1] = _interp(pts[:, 1], _WY_Y, _M_Y)
     return out * _signs(attack_sign)
 
 

@@ -164,9 +164,14 @@ def evaluate_command(
         click.echo(json.dumps(result))
         return
     if name == "xg":
+        left_out = (
+            f"{result['shots_without_provider_xg']} without statsbomb_xg left out of the comparison"
+            if result["compared_with_statsbomb_xg"]
+            else "none carries statsbomb_xg: the model alone, on every one"
+        )
         click.echo(
             f"{name} v{result['version']} on {result['shots_scored']} open-play shots from {source} "
-            f"({result['shots_without_provider_xg']} without statsbomb_xg left out of the comparison)"
+            f"({left_out})"
         )
     else:
         click.echo(f"{name} v{result['version']} on {result['attempts']} steal attempts from {source}")

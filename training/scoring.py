@@ -50,8 +50,11 @@ def evaluate_version(
     if not rows.any():
         raise TrainingDataError(f"{shots_path}: no open-play shots to score")
     compared = rows & np.isfinite(data.provider_xg)
-    p = booster.predict(xgb.DMatrix(data.x[compared])).astype(np.float64)
-    metrics = {"model": scores(data.goal[compared], p)} if compared.any() else {}
+    # Next to StatsBomb's xG on exactly the shots that carry it; a file with none (Wyscout's:
+    # the provider publishes no xG) is scored whole, the model alone.
+    scored = compared if compared.any() else rows
+    p = booster.predict(xgb.DMatrix(data.x[scored])).astype(np.float64)
+    metrics = {"model": scores(data.goal[scored], p)}
     if compared.any():
         metrics["statsbomb_xg"] = scores(data.goal[compared], data.provider_xg[compared])
     return {
@@ -59,6 +62,8 @@ def evaluate_version(
         "version": used,
         "shots_scored": int(rows.sum()),
         "shots_without_provider_xg": int((rows & ~compared).sum()),
+        "compared_with_statsbomb_xg": bool(compared.any()),
+        "providers": sorted(set(data.provider[rows].tolist())),
         "metrics": metrics,
     }
 

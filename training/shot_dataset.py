@@ -25,6 +25,7 @@ from features.coordinates import statsbomb_to_pitch
 from features.shot import SHOT_FEATURE_NAMES, roles_from_flags, shot_attributes, shot_features, shot_geometry
 
 from .shots import ShotRecord, TrainingDataError
+from .wyscout import wyscout_goal, wyscout_kind, wyscout_row
 
 __all__ = ["LOCATION_FEATURES", "ShotDataset", "build_dataset", "shot_kind"]
 
@@ -36,7 +37,8 @@ LOCATION_FEATURES = ("distance_m", "angle_deg", "offcentre_deg")
 @dataclass(frozen=True)
 class ShotDataset:
     """Rows of shots: features ``x`` (:data:`features.shot.SHOT_FEATURE_NAMES` order), ``goal`` 0/1,
-    StatsBomb's own xG (NaN where missing), and per row its match, competition-season and kind."""
+    StatsBomb's own xG (NaN where missing, and for every Wyscout shot), and per row its match,
+    competition-season, kind and provider."""
 
     x: FloatArray
     goal: FloatArray
@@ -46,6 +48,7 @@ class ShotDataset:
     kind: npt.NDArray[np.str_]
     event_id: npt.NDArray[np.str_]
     competition_names: dict[str, str]
+    provider: npt.NDArray[np.str_]  # "statsbomb" or "wyscout", per row
 
     def __len__(self) -> int:
         return len(self.goal)
@@ -60,6 +63,7 @@ class ShotDataset:
             self.kind[rows],
             self.event_id[rows],
             self.competition_names,
+            self.provider[rows],
         )
 
     def columns(self, names: tuple[str, ...]) -> FloatArray:
@@ -112,24 +116,38 @@ def shot_row(event: dict[str, Any]) -> FloatArray:
     return shot_features(geometry, attributes)
 
 
+def _statsbomb(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
+    event = record.event
+    shot = event.get("shot") or {}
+    outcome = _name(shot.get("outcome"))
+    if outcome is None:
+        raise TrainingDataError(f"shot {event.get('id')!r} in match {record.match_id} has no outcome")
+    value = shot.get("statsbomb_xg")
+    provider_xg = float(value) if isinstance(value, int | float) else np.nan
+    return shot_row(event), 1.0 if outcome == "Goal" else 0.0, provider_xg, shot_kind(event)
+
+
+def _wyscout(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
+    # Wyscout publishes no xG of its own: nothing to compare with on these rows.
+    shot, previous = record.event, list(record.previous)
+    return wyscout_row(shot, previous), float(wyscout_goal(shot)), np.nan, wyscout_kind(shot)
+
+
 def build_dataset(
     shots: list[ShotRecord], progress: Callable[[str, int, int], None] = lambda _l, _d, _t: None
 ) -> ShotDataset:
-    """Every shot as a row; a shot event missing its outcome is refused by name."""
+    """Every shot as a row; a StatsBomb shot event missing its outcome is refused by name."""
     rows, goals, xg, kinds = [], [], [], []
     for n, record in enumerate(shots):
         if n % 500 == 0:
             progress("features", n, len(shots))
-        event = record.event
-        shot = event.get("shot") or {}
-        outcome = _name(shot.get("outcome"))
-        if outcome is None:
-            raise TrainingDataError(f"shot {event.get('id')!r} in match {record.match_id} has no outcome")
-        rows.append(shot_row(event))
-        goals.append(1.0 if outcome == "Goal" else 0.0)
-        value = shot.get("statsbomb_xg")
-        xg.append(float(value) if isinstance(value, int | float) else np.nan)
-        kinds.append(shot_kind(event))
+        row, goal, provider_xg, kind = (
+            _wyscout(record) if record.provider == "wyscout" else _statsbomb(record)
+        )
+        rows.append(row)
+        goals.append(goal)
+        xg.append(provider_xg)
+        kinds.append(kind)
     progress("features", len(shots), len(shots))
     return ShotDataset(
         x=np.vstack(rows),
@@ -140,4 +158,5 @@ def build_dataset(
         kind=np.array(kinds),
         event_id=np.array([str(s.event.get("id")) for s in shots]),
         competition_names={s.competition: s.competition_name for s in shots},
+        provider=np.array([s.provider for s in shots]),
     )

@@ -1,11 +1,13 @@
-"""Reading historical shots: StatsBomb shot events, from the shared JSON-lines files or from any
-directory in the open-data layout.
+"""Reading historical shots: StatsBomb and Wyscout shot events, from the shared JSON-lines files, or
+StatsBomb's from any directory in the open-data layout.
 
-Two sources, one record type (:class:`ShotRecord`):
+The sources, one record type (:class:`ShotRecord`, its provider a column):
 
-- a shots file or a directory of them: ``*.jsonl.gz`` / ``*.jsonl`` with one object per line,
+- a shots file or a directory of them: ``*.jsonl.gz`` / ``*.jsonl`` with one object per line, either
   ``{match_id, competition_id, season_id, competition_name, season_name, event, ...}`` where
-  ``event`` is the original StatsBomb shot event (``../shared/data/statsbomb/shots``);
+  ``event`` is the original StatsBomb shot event (``../shared/data/statsbomb/shots``), or
+  ``{match_id, competition, shot, previous, ...}`` where ``shot`` is the original Wyscout v2 event
+  and ``previous`` the events before it (``../shared/data/wyscout``, see :mod:`training.wyscout`);
 - an open-data directory: ``events/{match_id}.json`` (every event of a match) and
   ``matches/{competition_id}/{season_id}.json`` (which competition and season each match is in).
 
@@ -24,6 +26,8 @@ from typing import Any
 
 from models.errors import PitchsideError
 
+from .wyscout import competition_key
+
 __all__ = ["ShotRecord", "TrainingDataError", "file_lineage", "hash_files", "load_shots"]
 
 
@@ -33,12 +37,15 @@ class TrainingDataError(PitchsideError):
 
 @dataclass(frozen=True, slots=True)
 class ShotRecord:
-    """One historical shot: where it comes from and the original StatsBomb event."""
+    """One historical shot: where it comes from and the provider's original event (with, for
+    Wyscout, the events before it)."""
 
     match_id: str
-    competition: str  # "{competition_id}_{season_id}", the unit of a held-out split
+    competition: str  # a competition-season, the unit of a held-out split
     competition_name: str
     event: dict[str, Any]
+    provider: str = "statsbomb"  # or "wyscout"
+    previous: tuple[dict[str, Any], ...] = ()
 
 
 def _shot_files(path: Path) -> list[Path]:
@@ -63,17 +70,29 @@ def _from_jsonl(files: list[Path]) -> list[ShotRecord]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                event = row["event"]
-                comp = f"{row['competition_id']}_{row['season_id']}"
-                name = f"{row.get('competition_name', '?')} {row.get('season_name', '?')}"
-                shots.append(ShotRecord(str(row["match_id"]), comp, name, event))
-            except (ValueError, KeyError, TypeError) as exc:
+                shots.append(_record(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise TrainingDataError(
-                    f"{path}:{line_no}: not a shot line ({exc!r}); expected JSON with match_id, "
-                    "competition_id, season_id and event"
+                    f"{path}:{line_no}: not a shot line ({exc!r}); expected JSON with match_id and "
+                    "either competition_id, season_id and event (StatsBomb) or competition, shot "
+                    "and previous (Wyscout)"
                 ) from None
     return shots
+
+
+def _record(row: dict[str, Any]) -> ShotRecord:
+    if "shot" in row and "event" not in row:
+        previous = row["previous"]
+        if not isinstance(row["shot"], dict) or not isinstance(previous, list):
+            raise TypeError("shot must be an object and previous a list")
+        competition = str(row["competition"])
+        label = f"{competition.replace('_', ' ')} (Wyscout)"
+        return ShotRecord(
+            str(row["match_id"]), competition_key(competition), label, row["shot"], "wyscout", tuple(previous)
+        )
+    comp = f"{row['competition_id']}_{row['season_id']}"
+    name = f"{row.get('competition_name', '?')} {row.get('season_name', '?')}"
+    return ShotRecord(str(row["match_id"]), comp, name, row["event"])
 
 
 def _from_open_data(root: Path) -> list[ShotRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -48,6 +49,23 @@ def test_train_then_evaluate_with_the_registered_version(env: dict[str, str], sh
     result = json.loads(out)
     assert result["version"] == 1 and set(result["metrics"]) == {"model", "statsbomb_xg"}
     assert result["metrics"]["model"]["shots"] == result["metrics"]["statsbomb_xg"]["shots"] > 100
+    assert result["compared_with_statsbomb_xg"] and result["providers"] == ["statsbomb"]
+
+
+def test_an_event_only_provider_file_is_scored_whole(
+    env: dict[str, str], shots: Path, tmp_path: Path
+) -> None:
+    code, out = run(["train", "xg", "--data", str(shots), "--holdout", "49_3"], env)
+    assert code == 0, out
+    wyscout = tmp_path / "wyscout.jsonl"
+    with gzip.open(shared_path("wyscout", "Germany.jsonl.gz"), "rt") as fh:
+        wyscout.write_text("".join(line for _, line in zip(range(400), fh, strict=False)))
+    code, out = run(["models", "evaluate", "xg", "--shots", str(wyscout), "--version", "1", "--json"], env)
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["providers"] == ["wyscout"] and not result["compared_with_statsbomb_xg"]
+    assert set(result["metrics"]) == {"model"}
+    assert result["metrics"]["model"]["shots"] == result["shots_scored"] > 300
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from features.coordinates import (
     pitch_to_statsbomb,
     statsbomb_to_pitch,
     to_attacking,
+    wyscout_to_pitch,
 )
 
 HALF_L = 105.0 / 2  # goal line
@@ -48,6 +49,40 @@ LANDMARKS = [
     ((114.0, 30.0), (HALF_L - 5.5, 18.32 / 2), "six-yard box, left corner"),
     ((114.0, 50.0), (HALF_L - 5.5, -18.32 / 2), "six-yard box, right corner"),
 ]
+
+
+# Wyscout landmark (percent of length and width, its markings as Wyscout gave them) -> metres.
+WYSCOUT_LANDMARKS = [
+    ((50.0, 50.0), (0.0, 0.0), "centre spot"),
+    ((90.0, 50.0), (HALF_L - 11.0, 0.0), "penalty spot"),
+    ((100.0, 44.0), (HALF_L, POST), "left post (top of the picture)"),
+    ((100.0, 56.0), (HALF_L, -POST), "right post"),
+    ((100.0, 0.0), (HALF_L, HALF_W), "attacking-left corner"),
+    ((0.0, 100.0), (-HALF_L, -HALF_W), "own-right corner"),
+    ((84.0, 19.0), (HALF_L - 16.5, 40.32 / 2), "penalty box, left corner"),
+    ((84.0, 81.0), (HALF_L - 16.5, -40.32 / 2), "penalty box, right corner"),
+    ((94.0, 37.0), (HALF_L - 5.5, 18.32 / 2), "six-yard box, left corner"),
+    ((6.0, 63.0), (-(HALF_L - 5.5), -18.32 / 2), "own six-yard box, right corner"),
+]
+
+
+@pytest.mark.parametrize(
+    ("wy", "metres", "name"), WYSCOUT_LANDMARKS, ids=[n for _, _, n in WYSCOUT_LANDMARKS]
+)
+def test_wyscout_landmarks_map_to_metric_landmarks(
+    wy: tuple[float, float], metres: tuple[float, float], name: str
+) -> None:
+    np.testing.assert_allclose(wyscout_to_pitch(np.array([wy])), [metres], atol=1e-9, err_msg=name)
+    turned = wyscout_to_pitch(np.array([wy]), -1.0)
+    np.testing.assert_allclose(turned, [(-metres[0], -metres[1])], atol=1e-9, err_msg=name)
+
+
+def test_wyscout_conversion_is_monotone_and_extends_past_the_lines() -> None:
+    v = np.linspace(-5.0, 105.0, 221)
+    out = wyscout_to_pitch(np.stack([v, v], axis=1))
+    assert np.all(np.diff(out[:, 0]) > 0)
+    assert np.all(np.diff(out[:, 1]) < 0)
+    assert out[0, 0] < -HALF_L and out[-1, 0] > HALF_L
 
 
 def test_constants_match_the_laws_of_the_game() -> None:
