@@ -6,7 +6,8 @@ Layout under ``root``::
     {name}/v{N}/model.ubj      the XGBoost booster as bytes (UBJ, or model.json)
     {name}/v{N}/meta.json      what it was trained on, how it scored, who approved it
     {name}/v{N}/report.md ...  the training report and its figures
-    {name}/aliases.json        {"production": N | null, "history": [earlier productions, newest last]}
+    {name}/aliases.json        {"production": N | null, "history": [earlier productions, newest last],
+                                "changes": [every promotion and rollback: who, when, from which version]}
 
 A version directory appears whole or not at all: it is written beside its final place and renamed.
 Files that readers poll (``aliases.json``, ``meta.json``) are replaced atomically, so readers take no
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,8 +39,10 @@ __all__ = [
     "APPROVED",
     "PENDING",
     "REJECTED",
+    "AliasChange",
     "ArtifactCorrupt",
     "ArtifactFormat",
+    "AuditEntry",
     "InvalidModelName",
     "InvalidRegistration",
     "ModelRegistry",
@@ -142,9 +144,32 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
+class AliasChange:
+    """One move of the ``production`` alias: the audit trail of promotions and rollbacks."""
+
+    action: Literal["promote", "rollback"]
+    version: int  # production after the change
+    previous: int | None  # production before it
+    at: datetime
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of a model's audit trail: a status change of a version or a move of the alias."""
+
+    at: datetime
+    what: str  # "v2 Approved", "promote v2 (was v1)"
+    by: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
 class _Aliases:
     production: int | None = None
     history: tuple[int, ...] = ()
+    changes: tuple[AliasChange, ...] = ()
 
 
 class ModelRegistry:
@@ -187,6 +212,26 @@ class ModelRegistry:
     def production_history(self, name: str) -> tuple[int, ...]:
         """Earlier production versions, newest last: where :meth:`rollback` goes."""
         return self._aliases(_check_name(name)).history
+
+    def alias_changes(self, name: str) -> tuple[AliasChange, ...]:
+        """Every promotion and rollback of ``name``, oldest first (none recorded before this field)."""
+        return self._aliases(_check_name(name)).changes
+
+    def audit_trail(self, name: str) -> list[AuditEntry]:
+        """Everything that happened to ``name``, oldest first: each version's registration, approval
+        and rejection, and each promotion and rollback, with who, when and why."""
+        trail = [
+            AuditEntry(change.at, f"v{entry.version} {change.status}", change.by, change.note)
+            for n in self._require(name)
+            for entry in (self._read(name, n),)
+            for change in entry.status_history
+        ]
+        for move in self.alias_changes(name):
+            came_from = "none" if move.previous is None else f"v{move.previous}"
+            trail.append(
+                AuditEntry(move.at, f"{move.action} v{move.version} (was {came_from})", move.by, move.note)
+            )
+        return sorted(trail, key=lambda e: e.at)
 
     def load_artifact(self, name: str, version: int) -> bytes:
         """The model's bytes, after checking them against the sha256 recorded at registration."""
@@ -265,7 +310,12 @@ class ModelRegistry:
     def approve(
         self, name: str, version: int, note: str | None = None, *, by: str | None = None
     ) -> ModelVersion:
-        """Mark a pending (or earlier rejected) version fit for production."""
+        """Mark a pending version fit for production. A Rejected one only with a note saying why:
+        somebody judged it unfit, and the trail must show who overruled that and on what grounds."""
+        if not (note and note.strip()) and self.get(name, version).status == REJECTED:
+            raise RefusedTransition(
+                f"{name} v{version} was rejected: approving it needs a note saying why (--note)"
+            )
         return self._set_status(name, version, APPROVED, note, by)
 
     def reject(
@@ -274,7 +324,9 @@ class ModelRegistry:
         """Mark a version unfit; the version in production cannot be rejected."""
         return self._set_status(name, version, REJECTED, note, by)
 
-    def promote(self, name: str, version: int) -> ModelVersion:
+    def promote(
+        self, name: str, version: int, note: str | None = None, *, by: str | None = None
+    ) -> ModelVersion:
         """Make an Approved version production; the one it replaces goes onto the history."""
         with self._lock(_check_name(name)):
             entry = self.get(name, version)
@@ -289,10 +341,13 @@ class ModelRegistry:
             history = (
                 aliases.history if aliases.production is None else (*aliases.history, aliases.production)
             )
-            self._write_aliases(name, _Aliases(version, history))
+            change = AliasChange(
+                "promote", version, aliases.production, datetime.now(UTC), by or _user(), note
+            )
+            self._write_aliases(name, _Aliases(version, history, (*aliases.changes, change)))
         return entry
 
-    def rollback(self, name: str) -> ModelVersion:
+    def rollback(self, name: str, note: str | None = None, *, by: str | None = None) -> ModelVersion:
         """Put the previous production version back; the current one leaves production."""
         with self._lock(_check_name(name)):
             aliases = self._aliases(name)
@@ -309,7 +364,12 @@ class ModelRegistry:
                     f"cannot roll {name} back to v{entry.version}: it is now {entry.status}; "
                     "promote an Approved version instead"
                 )
-            self._write_aliases(name, _Aliases(entry.version, aliases.history[:-1]))
+            change = AliasChange(
+                "rollback", entry.version, aliases.production, datetime.now(UTC), by or _user(), note
+            )
+            self._write_aliases(
+                name, _Aliases(entry.version, aliases.history[:-1], (*aliases.changes, change))
+            )
         return entry
 
     def seed_from(self, source_root: Path) -> list[str]:
@@ -406,8 +466,7 @@ class ModelRegistry:
             raise RegistryError(f"{path}: unreadable ({exc})") from None
 
     def _write_aliases(self, name: str, aliases: _Aliases) -> None:
-        data = {"production": aliases.production, "history": list(aliases.history)}
-        _store.replace_file(self.root / name / _ALIASES, json.dumps(data, indent=2).encode() + b"\n")
+        _store.replace_file(self.root / name / _ALIASES, _encode_aliases(aliases))
 
     def _set_status(
         self, name: str, version: int, status: Status, note: str | None, by: str | None
@@ -427,11 +486,7 @@ class ModelRegistry:
         return updated
 
     def _copy_in(self, name: str, entries: list[ModelVersion], aliases: _Aliases) -> None:
-        texts = {
-            _ALIASES: json.dumps(
-                {"production": aliases.production, "history": list(aliases.history)}, indent=2
-            )
-        }
+        texts = {_ALIASES: _encode_aliases(aliases).decode()}
         _store.publish_copy(self.root, name, [entry.path for entry in entries], texts)
 
     def _lock(self, name: str) -> contextlib.AbstractContextManager[None]:
@@ -473,6 +528,10 @@ def _check_reports(report_files: Mapping[str, bytes], *, artifact_file: str) -> 
         if not isinstance(data, bytes):
             raise InvalidRegistration(f"report file {file_name!r} must be bytes, got {type(data).__name__}")
     return reports
+
+
+def _encode_aliases(aliases: _Aliases) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(aliases), indent=2) + b"\n"
 
 
 def _user() -> str:

@@ -30,7 +30,7 @@ from models.registry import ModelRegistry, ModelVersion
 from .learn import Fitted, fit
 from .metrics import scores
 from .pipeline import gate
-from .report import reliability_plot
+from .report import LEAD_LABELS, reliability_plot
 from .savant import LeadDataset, csv_files, load_opportunities
 from .shots import TrainingDataError, hash_files
 
@@ -274,7 +274,7 @@ def train_lead(
         },
         report_files={
             "report.md": _report(summary).encode(),
-            "reliability.png": reliability_plot(y, predictions),
+            "reliability.png": reliability_plot(y, predictions, LEAD_LABELS),
             "curves.png": curves_png,
             # The attempts the booster was fit on (not the early-stopping or held-out seasons): live
             # pitch contexts are later compared with these.

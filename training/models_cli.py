@@ -230,24 +230,38 @@ def reject_cmd(ctx: click.Context, name: str, version: int, note: str | None) ->
 @models.command("promote")
 @click.argument("name")
 @click.argument("version", type=int)
+@click.option("--note", help="why; kept in the model's audit trail (`models history`)")
 @click.pass_context
 @one_line_errors
-def promote_cmd(ctx: click.Context, name: str, version: int) -> None:
+def promote_cmd(ctx: click.Context, name: str, version: int, note: str | None) -> None:
     """Make an Approved version production; running workers pick it up on their next poll."""
     registry = _registry(ctx)
     before = registry.alias_version(name)
-    entry = registry.promote(name, version)
+    entry = registry.promote(name, version, note)
     was = "" if before is None else f" (was v{before})"
     click.echo(f"{entry.name}: production is v{entry.version}{was}")
 
 
 @models.command("rollback")
 @click.argument("name")
+@click.option("--note", help="why; kept in the model's audit trail (`models history`)")
 @click.pass_context
 @one_line_errors
-def rollback_cmd(ctx: click.Context, name: str) -> None:
+def rollback_cmd(ctx: click.Context, name: str, note: str | None) -> None:
     """Put the previous production version of NAME back in production."""
     registry = _registry(ctx)
     was = registry.alias_version(name)
-    entry = registry.rollback(name)
+    entry = registry.rollback(name, note)
     click.echo(f"{entry.name}: production is v{entry.version} (was v{was})")
+
+
+@models.command("history")
+@click.argument("name")
+@click.pass_context
+@one_line_errors
+def history_cmd(ctx: click.Context, name: str) -> None:
+    """The audit trail of NAME, oldest first: every registration, approval, rejection, promotion and
+    rollback, with who, when and why."""
+    for entry in _registry(ctx).audit_trail(name):
+        who = (f" by {entry.by}" if entry.by else "") + (f": {entry.note}" if entry.note else "")
+        click.echo(f"{entry.at.isoformat(timespec='seconds')}  {entry.what}{who}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
@@ -15,7 +15,15 @@ import numpy.typing as npt
 
 from .metrics import calibration_table
 
-__all__ = ["importance_plot", "reliability_plot", "render_report"]
+__all__ = [
+    "LEAD_LABELS",
+    "XG_LABELS",
+    "PlotLabels",
+    "importance_plot",
+    "reliability_figure",
+    "reliability_plot",
+    "render_report",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -27,8 +35,27 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def reliability_plot(y: FloatArray, predictions: dict[str, FloatArray]) -> bytes:
-    """Observed goal rate against mean predicted xG per bin, one line per model; bubble = shots."""
+class PlotLabels(NamedTuple):
+    """What a reliability plot's axes and counts are called, per model."""
+
+    predicted: str
+    observed: str
+    rows: str
+
+
+XG_LABELS = PlotLabels("mean predicted xG", "observed goal rate", "shots")
+LEAD_LABELS = PlotLabels("mean predicted steal success", "observed success rate", "attempts")
+
+
+def reliability_plot(
+    y: FloatArray, predictions: dict[str, FloatArray], labels: PlotLabels = XG_LABELS
+) -> bytes:
+    """Observed rate against mean prediction per bin, one line per model; numbers = rows per bin."""
+    return _png(reliability_figure(y, predictions, labels))
+
+
+def reliability_figure(y: FloatArray, predictions: dict[str, FloatArray], labels: PlotLabels) -> Any:
+    """The figure :func:`reliability_plot` renders (a matplotlib ``Figure``)."""
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
     for name, p in predictions.items():
@@ -38,13 +65,13 @@ def reliability_plot(y: FloatArray, predictions: dict[str, FloatArray]) -> bytes
         ax.plot(xs, ys, marker="o", label=name)
         for b in table:
             ax.annotate(str(b["n"]), (b["mean_predicted"], b["observed"]), fontsize=7, alpha=0.6)
-    ax.set_xlabel("mean predicted xG in bin")
-    ax.set_ylabel("observed goal rate in bin")
+    ax.set_xlabel(f"{labels.predicted} in bin")
+    ax.set_ylabel(f"{labels.observed} in bin")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title("Reliability (numbers: shots per bin)")
+    ax.set_title(f"Reliability (numbers: {labels.rows} per bin)")
     ax.legend(loc="upper left")
-    return _png(fig)
+    return fig
 
 
 def importance_plot(importance: list[tuple[str, float]]) -> bytes:

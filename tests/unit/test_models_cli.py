@@ -150,6 +150,27 @@ def test_approve_promote_and_rollback(env: dict[str, str], reg: ModelRegistry) -
     assert reg.alias_version("xg") == 1
 
 
+def test_history_is_the_audit_trail_with_who_when_and_from_which(
+    env: dict[str, str], reg: ModelRegistry
+) -> None:
+    assert run(env, "reject", "xg", "2", "--note", "leaks the label")[0] == 0
+    code, out = run(env, "approve", "xg", "2")
+    assert code == 1 and "was rejected: approving it needs a note saying why" in one_error_line(out)
+    assert run(env, "approve", "xg", "2", "--note", "the leak was in the report, not the model")[0] == 0
+    assert run(env, "promote", "xg", "2", "--note", "better log loss")[0] == 0
+    assert run(env, "rollback", "xg")[0] == 0
+    code, out = run(env, "history", "xg")
+    assert code == 0, out
+    events = [line.split("  ", 1)[1] for line in out.strip().splitlines()]
+    by = reg.get("xg", 2).status_history[-1].by
+    assert events[-4:] == [
+        f"v2 Rejected by {by}: leaks the label",
+        f"v2 Approved by {by}: the leak was in the report, not the model",
+        f"promote v2 (was v1) by {by}: better log loss",
+        f"rollback v1 (was v2) by {by}",
+    ]
+
+
 def test_reject(env: dict[str, str], reg: ModelRegistry) -> None:
     code, out = run(env, "reject", "xg", "2", "--note", "leaks the label")
     assert code == 0 and out.strip() == "xg v2: Rejected"
@@ -219,7 +240,13 @@ def test_nested_metrics_are_flattened_and_the_models_own_scores_listed(
 
 
 def test_unknown_name(env: dict[str, str], reg: ModelRegistry) -> None:
-    for args in (["list", "lead"], ["show", "lead", "1"], ["promote", "lead", "1"], ["rollback", "lead"]):
+    for args in (
+        ["list", "lead"],
+        ["show", "lead", "1"],
+        ["promote", "lead", "1"],
+        ["rollback", "lead"],
+        ["history", "lead"],
+    ):
         code, out = run(env, *args)
         assert code == 1, args
         assert "no model named 'lead'" in one_error_line(out) and "registered: xg" in out

@@ -259,11 +259,42 @@ def test_the_same_status_twice_is_refused(reg: ModelRegistry) -> None:
         reg.approve("xg", 1)
 
 
-def test_a_rejected_version_can_be_approved_after_all(reg: ModelRegistry) -> None:
+def test_a_rejected_version_can_be_approved_after_all_with_a_reason(reg: ModelRegistry) -> None:
     register(reg)
-    reg.reject("xg", 1)
-    entry = reg.approve("xg", 1, "false alarm")
-    assert [c.status for c in entry.status_history] == [PENDING, REJECTED, APPROVED]
+    reg.reject("xg", 1, by="ben")
+    for silent in (None, "  "):
+        with pytest.raises(RefusedTransition, match="was rejected: approving it needs a note"):
+            reg.approve("xg", 1, silent)
+    assert reg.get("xg", 1).status == REJECTED
+    entry = reg.approve("xg", 1, "false alarm: the holdout file was truncated", by="ana")
+    assert [(c.status, c.by) for c in entry.status_history] == [
+        (PENDING, entry.status_history[0].by),
+        (REJECTED, "ben"),
+        (APPROVED, "ana"),
+    ]
+
+
+def test_promotions_and_rollbacks_leave_a_trail_of_who_when_and_from_which(reg: ModelRegistry) -> None:
+    for _ in range(2):
+        register(reg)
+        reg.approve("xg", reg.versions("xg")[-1].version)
+    reg.promote("xg", 1, by="ana")
+    reg.promote("xg", 2, "better calibrated", by="ana")
+    reg.rollback("xg", "spike in alerts", by="sre")
+    trail = ModelRegistry(reg.root).alias_changes("xg")  # read back from disk
+    assert [(c.action, c.version, c.previous, c.by, c.note) for c in trail] == [
+        ("promote", 1, None, "ana", None),
+        ("promote", 2, 1, "ana", "better calibrated"),
+        ("rollback", 1, 2, "sre", "spike in alerts"),
+    ]
+    assert trail[0].at <= trail[1].at <= trail[2].at
+
+
+def test_an_alias_file_from_before_the_trail_still_reads(reg: ModelRegistry) -> None:
+    register(reg)
+    reg.approve("xg", 1)
+    (reg.root / "xg" / "aliases.json").write_text('{"production": 1, "history": []}')
+    assert reg.alias_version("xg") == 1 and reg.alias_changes("xg") == ()
 
 
 @pytest.mark.parametrize("status", [PENDING, REJECTED])
@@ -331,7 +362,9 @@ def test_the_alias_file_survives_a_new_registry_object(reg: ModelRegistry) -> No
     reg.promote("xg", 2)
     again = ModelRegistry(reg.root)
     assert again.alias_version("xg") == 2 and again.production_history("xg") == (1,)
-    assert json.loads((reg.root / "xg" / "aliases.json").read_text()) == {"production": 2, "history": [1]}
+    stored = json.loads((reg.root / "xg" / "aliases.json").read_text())
+    assert {k: stored[k] for k in ("production", "history")} == {"production": 2, "history": [1]}
+    assert [c["action"] for c in stored["changes"]] == ["promote", "promote"]
 
 
 def test_alias_version_is_none_before_anything_and_checks_the_alias(reg: ModelRegistry) -> None:

@@ -79,7 +79,7 @@ def test_the_split_is_by_match_seeded_and_keeps_the_holdout_apart(shots_dir: Pat
 
 def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "registry")
-    options = TrainOptions(shots_dir, holdout="49_3", seed=11)
+    options = TrainOptions(shots_dir, holdout="49_3", seed=11, search=False)
     first = train_xg(options, registry)
     second = train_xg(options, registry, step=lambda _s: None)
     assert (first.version.version, second.version.version) == (1, 2)
@@ -102,7 +102,7 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
     # With v1 in production, a model worse on the same shots is refused unless overridden.
     registry.approve("xg", 1)
     registry.promote("xg", 1)
-    worse = TrainOptions(shots_dir, holdout="49_3", seed=11)
+    worse = TrainOptions(shots_dir, holdout="49_3", seed=11, search=False)
     first_ll = held["model"]["log_loss"]
     import training.pipeline as pipeline
 
@@ -118,7 +118,9 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
         with pytest.raises(GateRefused, match=f"production v1's {first_ll:.5f}"):
             train_xg(worse, registry)
         assert [v.version for v in registry.versions("xg")] == [1, 2]
-        forced = train_xg(TrainOptions(shots_dir, holdout="49_3", seed=11, override_gate=True), registry)
+        forced = train_xg(
+            TrainOptions(shots_dir, holdout="49_3", seed=11, search=False, override_gate=True), registry
+        )
     finally:
         pipeline.fit = real_fit  # type: ignore[assignment]
     assert forced.version.version == 3

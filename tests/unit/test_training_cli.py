@@ -52,6 +52,16 @@ def test_train_then_evaluate_with_the_registered_version(env: dict[str, str], sh
     assert result["compared_with_statsbomb_xg"] and result["providers"] == ["statsbomb"]
 
 
+def test_the_readme_flow_on_a_fresh_checkout_reproduces_the_baseline(tmp_path: Path) -> None:
+    # The shipped baseline is production in a fresh registry; `train xg` with no options must get
+    # through the gate (it rebuilds the baseline: the same log loss), not exit 1 there.
+    env = {"PITCHSIDE_REGISTRY_DIR": str(tmp_path / "registry")}
+    code, out = run(["train", "xg"], env)
+    assert code == 0, out
+    assert "gate: passed: log loss 0.30753 against production v1's 0.30753" in out
+    assert "registered xg v2: PendingManualApproval" in out
+
+
 def test_an_event_only_provider_file_is_scored_whole(
     env: dict[str, str], shots: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,7 @@ from features.coordinates import (
     pitch_to_statsbomb,
     statsbomb_to_pitch,
     to_attacking,
+    wyscout_to_pitch,
 )
 from features.frame import frame_features
 from features.frame_batch import frame_features_batch
@@ -224,6 +225,7 @@ COORDINATES = [
     _points_entry("statsbomb_to_pitch", statsbomb_to_pitch, (-5.0, -5.0), (125.0, 85.0), True),
     _points_entry("pitch_to_statsbomb", pitch_to_statsbomb, (-55.0, -36.0), (55.0, 36.0), True),
     _points_entry("lastrow_to_pitch", lastrow_to_pitch, (0.0, 0.0), (100.0, 100.0), False),
+    _points_entry("wyscout_to_pitch", wyscout_to_pitch, (-5.0, -5.0), (105.0, 105.0), True),
     _points_entry("to_attacking", to_attacking, (-55.0, -36.0), (55.0, 36.0), True),
     Entry(
         id="as_complex",
