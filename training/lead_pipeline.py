@@ -27,10 +27,10 @@ from models.lead import platt
 from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
 
-from .learn import Fitted, fit
+from .learn import Fitted, fit, importance
 from .metrics import scores
 from .pipeline import gate
-from .report import LEAD_LABELS, reliability_plot
+from .report import LEAD_LABELS, importance_plot, reliability_plot, roc_plot
 from .savant import LeadDataset, csv_files, load_opportunities
 from .shots import TrainingDataError, hash_files
 
@@ -178,6 +178,14 @@ def _report(summary: dict[str, Any]) -> str:
         "",
         "![reliability](reliability.png)",
         "",
+        "![roc](roc.png)",
+        "",
+        "## Feature importance (total gain)",
+        "",
+        *[f"- {name}: {gain:.1f}" for name, gain in summary["importance"]],
+        "",
+        "![importance](importance.png)",
+        "",
         "## 21-point curves (lead 0..20 ft)",
         "",
         *[f"- {c['label']}: " + ", ".join(f"{p:.2f}" for p in c["probabilities"]) for c in summary["curves"]],
@@ -251,6 +259,7 @@ def train_lead(
         "gate": verdict,
         "curves": curves,
         "calibration": (scale, shift),
+        "importance": importance(model, PITCH_FEATURE_NAMES),
     }
     y = predictions.pop("y")
     step("register")
@@ -275,6 +284,8 @@ def train_lead(
         report_files={
             "report.md": _report(summary).encode(),
             "reliability.png": reliability_plot(y, predictions, LEAD_LABELS),
+            "roc.png": roc_plot(y, predictions, LEAD_LABELS),
+            "importance.png": importance_plot(summary["importance"]),
             "curves.png": curves_png,
             # The attempts the booster was fit on (not the early-stopping or held-out seasons): live
             # pitch contexts are later compared with these.

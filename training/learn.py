@@ -14,7 +14,7 @@ import xgboost as xgb
 
 from .metrics import log_loss
 
-__all__ = ["DEFAULT_PARAMS", "SEARCH_GRID", "Fitted", "Progress", "fit", "search"]
+__all__ = ["DEFAULT_PARAMS", "SEARCH_GRID", "Fitted", "Progress", "fit", "importance", "search"]
 
 # (label, done, total): how far a long step has got, for a progress bar.
 Progress = Callable[[str, int, int], None]
@@ -112,3 +112,11 @@ def search(
     if best is None:  # the grid is never empty; keeps the type checker honest
         raise ValueError("empty search grid")
     return best, trials
+
+
+def importance(model: Fitted, feature_names: tuple[str, ...]) -> list[tuple[str, float]]:
+    """Each feature's total gain over the booster's splits, largest first (unused features left out)."""
+    gain = model.booster.get_score(importance_type="total_gain")
+    # Total gain is one number per feature (a list only for vector-leaf models, not used here).
+    named = [(feature_names[int(k[1:])], float(v)) for k, v in gain.items() if isinstance(v, float)]
+    return sorted(named, key=lambda kv: -kv[1])

@@ -15,6 +15,7 @@ __all__ = [
     "expected_calibration_error",
     "log_loss",
     "roc_auc",
+    "roc_curve",
     "scores",
 ]
 
@@ -30,6 +31,24 @@ def log_loss(y: FloatArray, p: FloatArray) -> float:
 
 def brier(y: FloatArray, p: FloatArray) -> float:
     return float(np.mean((p - y) ** 2))
+
+
+def roc_curve(y: FloatArray, p: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1). Tied
+    predictions move together (a diagonal step), so the area under it is :func:`roc_auc`."""
+    positives = float(y.sum())
+    negatives = float(len(y)) - positives
+    if positives == 0 or negatives == 0:
+        raise ValueError("a ROC curve needs both outcomes among the rows")
+    order = np.argsort(-p, kind="mergesort")
+    sorted_p, sorted_y = p[order], y[order]
+    # The last row of each run of equal predictions: thresholds between distinct values.
+    last = np.flatnonzero(np.r_[sorted_p[1:] != sorted_p[:-1], True])
+    hits = np.cumsum(sorted_y)[last]
+    misses = (last + 1) - hits
+    fpr: FloatArray = np.r_[0.0, misses / negatives]
+    tpr: FloatArray = np.r_[0.0, hits / positives]
+    return fpr, tpr
 
 
 def roc_auc(y: FloatArray, p: FloatArray) -> float:

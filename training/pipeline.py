@@ -23,9 +23,9 @@ from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.errors import PitchsideError
 from models.registry import ModelRegistry, ModelVersion
 
-from .learn import Fitted, Progress, fit, search
+from .learn import Fitted, Progress, fit, importance, search
 from .metrics import scores
-from .report import importance_plot, reliability_plot, render_report
+from .report import importance_plot, reliability_plot, render_report, roc_plot
 from .shot_dataset import LOCATION_FEATURES, ShotDataset, build_dataset
 from .shots import TrainingDataError, file_lineage, load_shots
 from .split import Split, split_dataset
@@ -123,13 +123,6 @@ def _portable(path: Path) -> str:
     return path.name
 
 
-def _importance(model: Fitted) -> list[tuple[str, float]]:
-    gain = model.booster.get_score(importance_type="total_gain")
-    # Total gain is one number per feature (a list only for vector-leaf models, not used here).
-    named = [(SHOT_FEATURE_NAMES[int(k[1:])], float(v)) for k, v in gain.items() if isinstance(v, float)]
-    return sorted(named, key=lambda kv: -kv[1])
-
-
 def train_xg(
     options: TrainOptions,
     registry: ModelRegistry,
@@ -183,7 +176,7 @@ def train_xg(
         "metrics": {"holdout": metrics},
         "gate": verdict,
         "feature_names": list(SHOT_FEATURE_NAMES),
-        "importance": _importance(model),
+        "importance": importance(model, SHOT_FEATURE_NAMES),
         "penalty_rate": penalty_rate,
         "penalty_rate_from": int(penalties.sum()),
         "params": model.params,
@@ -209,6 +202,7 @@ def train_xg(
         report_files={
             "report.md": report.encode(),
             "reliability.png": reliability_plot(y, predictions),
+            "roc.png": roc_plot(y, predictions),
             "importance.png": importance_plot(summary["importance"]),
             # Exactly the rows the booster was fit on: live inputs are later compared with these.
             BASELINE_FILE: encode_baseline(build_baseline(x_train, SHOT_FEATURE_NAMES)),

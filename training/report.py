@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 
-from .metrics import calibration_table
+from .metrics import calibration_table, roc_auc, roc_curve
 
 __all__ = [
     "LEAD_LABELS",
@@ -23,6 +23,7 @@ __all__ = [
     "reliability_figure",
     "reliability_plot",
     "render_report",
+    "roc_plot",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -74,6 +75,22 @@ def reliability_figure(y: FloatArray, predictions: dict[str, FloatArray], labels
     return fig
 
 
+def roc_plot(y: FloatArray, predictions: dict[str, FloatArray], labels: PlotLabels = XG_LABELS) -> bytes:
+    """True against false positive rate, one line per model, its AUC in the legend."""
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="chance")
+    for name, p in predictions.items():
+        fpr, tpr = roc_curve(y, p)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc(y, p):.3f})")
+    ax.set_xlabel(f"false positive rate (of {labels.rows} without the outcome)")
+    ax.set_ylabel(f"true positive rate (of {labels.rows} with it)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("ROC on the held-out rows")
+    ax.legend(loc="lower right")
+    return _png(fig)
+
+
 def importance_plot(importance: list[tuple[str, float]]) -> bytes:
     top = importance[:15][::-1]
     fig, ax = plt.subplots(figsize=(7, 5))
@@ -120,6 +137,8 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Gate: {summary['gate']['verdict']}",
         "",
         "![reliability](reliability.png)",
+        "",
+        "![roc](roc.png)",
         "",
         "## Features",
         "",

@@ -66,7 +66,9 @@ def test_training_on_a_slice_is_reproducible_beats_the_baselines_and_is_monotone
     _v2, s2 = train_lead(LeadOptions(slice_dir, seed=5, override_gate=True), registry)
     assert s1["metrics"] == s2["metrics"] and s1["holdout"] == 2019
     assert s1["metrics"]["model"]["log_loss"] < s1["metrics"]["overall rate"]["log_loss"]
-    assert {"report.md", "reliability.png", "curves.png"} <= set(v1.report_files)
+    assert {"report.md", "reliability.png", "roc.png", "importance.png", "curves.png"} <= set(v1.report_files)
+    report = v1.report_path().read_text()
+    assert "## Feature importance (total gain)" in report and "- lead_ft: " in report
     # The drift baseline: the training seasons' attempts, not the early-stopping or held-out ones.
     baseline = baseline_of(v1)
     assert baseline is not None

@@ -13,7 +13,7 @@ from features.shot import SHOT_FEATURE_NAMES
 from models.drift import baseline_of
 from models.registry import ModelRegistry
 from tests.shared_data import shared_path
-from training.metrics import brier, expected_calibration_error, log_loss, roc_auc
+from training.metrics import brier, expected_calibration_error, log_loss, roc_auc, roc_curve
 from training.pipeline import GateRefused, TrainOptions, train_xg
 from training.shot_dataset import build_dataset, shot_kind
 from training.shots import TrainingDataError, load_shots
@@ -49,6 +49,21 @@ def test_metrics_match_their_definitions_on_a_hand_example() -> None:
     assert roc_auc(y, p) == pytest.approx(3.5 / 4)
     # Bins of width 0.1: {0.1}: 0 goals, {0.3, 0.3}: 1 of 2, {0.8}: 1 of 1.
     assert expected_calibration_error(y, p) == pytest.approx((0.1 + 2 * 0.2 + 0.2) / 4)
+    # Thresholds 0.8, 0.3 (a goal and a miss together: one diagonal step), 0.1.
+    fpr, tpr = roc_curve(y, p)
+    np.testing.assert_allclose(fpr, [0.0, 0.0, 0.5, 1.0])
+    np.testing.assert_allclose(tpr, [0.0, 0.5, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_area_under_the_roc_curve_is_the_auc(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(300) < 0.2).astype(np.float64)
+    p = np.round(rng.random(300) * 0.5 + 0.3 * y, 2)  # rounded: many ties
+    fpr, tpr = roc_curve(y, p)
+    assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
+    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    assert float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)) == pytest.approx(roc_auc(y, p))
 
 
 def test_the_dataset_uses_the_live_feature_functions_and_sorts_out_penalties(shots_dir: Path) -> None:
@@ -92,7 +107,7 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
     meta = json.loads((first.version.path / "meta.json").read_text())
     assert meta["feature_names"] == list(SHOT_FEATURE_NAMES)
     assert all(len(f["sha256"]) == 64 for f in meta["lineage"]["files"])
-    assert {"report.md", "reliability.png", "importance.png"} <= set(first.version.report_files)
+    assert {"report.md", "reliability.png", "roc.png", "importance.png"} <= set(first.version.report_files)
     assert "NWSL 2018" in (first.version.path / "report.md").read_text()
     # The drift baseline is taken from exactly the open-play rows the booster was fit on.
     baseline = baseline_of(first.version)
