@@ -312,10 +312,6 @@ class ModelRegistry:
     ) -> ModelVersion:
         """Mark a pending version fit for production. A Rejected one only with a note saying why:
         somebody judged it unfit, and the trail must show who overruled that and on what grounds."""
-        if not (note and note.strip()) and self.get(name, version).status == REJECTED:
-            raise RefusedTransition(
-                f"{name} v{version} was rejected: approving it needs a note saying why (--note)"
-            )
         return self._set_status(name, version, APPROVED, note, by)
 
     def reject(
@@ -475,6 +471,10 @@ class ModelRegistry:
             entry = self.get(name, version)
             if entry.status == status:
                 raise RefusedTransition(f"{name} v{version} is already {status}")
+            if status == APPROVED and entry.status == REJECTED and not (note and note.strip()):
+                raise RefusedTransition(
+                    f"{name} v{version} was rejected: approving it needs a note saying why (--note)"
+                )
             if status == REJECTED and self._aliases(name).production == version:
                 raise RefusedTransition(
                     f"{name} v{version} is production: promote another version or roll back before "
