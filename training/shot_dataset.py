@@ -129,8 +129,8 @@ def _statsbomb(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
 
 def _wyscout(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
     # Wyscout publishes no xG of its own: nothing to compare with on these rows.
-    shot, previous = record.event, list(record.previous)
-    return wyscout_row(shot, previous), float(wyscout_goal(shot)), np.nan, wyscout_kind(shot)
+    shot = record.event
+    return wyscout_row(shot, record.previous), float(wyscout_goal(shot)), np.nan, wyscout_kind(shot)
 
 
 def build_dataset(

@@ -20,6 +20,7 @@ The outcome is tag 101 (goal). Tag ids and names are Wyscout's published list (a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,6 @@ from features.coordinates import wyscout_to_pitch
 from features.shot import shot_attributes, shot_features, shot_geometry
 
 __all__ = [
-    "TAG_NAMES",
     "competition_key",
     "wyscout_body_part",
     "wyscout_goal",
@@ -41,14 +41,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-# The tags this reader reads, by Wyscout id.
-TAG_NAMES = {
-    101: "goal",
-    401: "left foot",
-    402: "right foot",
-    403: "head/body",
-    1901: "counter attack",
-}
+# The tags this reader reads, by Wyscout id: goal, left foot, right foot, head or body, counter attack.
 _GOAL, _LEFT, _RIGHT, _HEAD, _COUNTER = 101, 401, 402, 403, 1901
 _SHOT_TYPES = {"Shot": "Open Play", "Free kick shot": "Free Kick", "Penalty": "Penalty"}
 # A set piece of the shooting team just before the shot names the play pattern (StatsBomb's names).
@@ -94,7 +87,7 @@ def wyscout_shot_type(shot: dict[str, Any]) -> str | None:
     return _SHOT_TYPES.get(str(shot.get("subEventName")))
 
 
-def wyscout_play_pattern(shot: dict[str, Any], previous: list[dict[str, Any]]) -> str:
+def wyscout_play_pattern(shot: dict[str, Any], previous: Sequence[dict[str, Any]]) -> str:
     if shot.get("subEventName") == "Free kick shot":
         return "From Free Kick"
     team = shot.get("teamId")
@@ -115,7 +108,7 @@ def _location(shot: dict[str, Any]) -> FloatArray:
     return located
 
 
-def wyscout_row(shot: dict[str, Any], previous: list[dict[str, Any]]) -> FloatArray:
+def wyscout_row(shot: dict[str, Any], previous: Sequence[dict[str, Any]]) -> FloatArray:
     """The feature vector of one Wyscout shot (:data:`features.shot.SHOT_FEATURE_NAMES` order)."""
     attributes = shot_attributes(
         wyscout_body_part(shot),
