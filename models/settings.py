@@ -57,12 +57,6 @@ class Settings(BaseSettings):
     # Off by default: nothing here uses Faust's web views, and two local workers would fight for the port.
     worker_web_port: int = Field(0, ge=0, le=65535, description="Faust web port; 0 disables it")
     log_level: Literal["debug", "info", "warn", "error"] = "info"
-    # Faust fetches in a thread of its own. While the main thread computes, that thread waits up to
-    # Python's switch interval (5 ms) for the GIL at every step of a fetch; under load fetches then
-    # took 0.5-0.9 s and a worker fell behind for good (benchmarks.capacity, docs/benchmarks-history.md).
-    gil_switch_interval_ms: float = Field(
-        1.0, gt=0, le=100, description="the worker's GIL switch interval (Python's default is 5 ms)"
-    )
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics port of a worker; 0: off")
     metrics_host: str = Field(
         "127.0.0.1", description="address the metrics port binds (0.0.0.0 in containers)"

@@ -9,21 +9,73 @@ writes) is under its limit. Otherwise it goes through ``wait_first`` exactly as 
 rebalance still interrupts a stuck delivery. Everything else (fetching, read offsets, offset gaps,
 commits, acks, the streams' stale-generation checks) is Faust's, unchanged.
 
+The aiokafka client itself runs on the worker's event loop (:class:`InLoopConsumerThread`), not in
+Faust's consumer thread. In a thread, every fetch and every hand-back to the main loop waited for the
+GIL while the main thread computed features: at 50 live matches fetches lagged until the worker sat
+seconds behind (``benchmarks.capacity`` sweep). On one loop a fetch is a coroutine like any other.
+
 Installed with :func:`install` on a new app, before its topics, tables or agents are made.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from mode import Service
+from mode.utils.futures import maybe_async
 
-__all__ = ["DirectDeliveryConsumer", "install"]
+__all__ = ["DirectDeliveryConsumer", "InLoopConsumerThread", "install"]
+
+
+class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer "thread", run as a plain service on the caller's event loop.
+
+    Faust reaches the aiokafka client only through ``call_thread`` (subscribe, fetch, commit, seek,
+    offsets) and the rebalance listener, so with the thread's loop being the main loop a call is a
+    direct await, and the rebalance callbacks go through Faust's method queue on the same loop.
+    Start and stop are :class:`mode.Service`'s: the thread variants wait for a thread that is never
+    made here.
+    """
+
+    wait_for_shutdown = False  # nothing else sets _shutdown: there is no thread to report it
+
+    def __init__(self, consumer: Any, *, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
+        super().__init__(consumer, loop=loop, thread_loop=loop, **kwargs)
+
+    async def start(self) -> None:
+        self._thread_started.set()
+        await Service.start(self)
+        await self.on_thread_started()
+
+    async def stop(self) -> None:
+        await Service.stop(self)
+
+    async def _stop_children(self) -> None:
+        await self.on_thread_stop()  # the method queue, then the aiokafka client
+        await self._default_stop_children()
+
+    async def _stop_futures(self) -> None:
+        await self._default_stop_futures()
+
+    async def _stop_exit_stacks(self) -> None:
+        await self._default_stop_exit_stacks()
+
+    async def on_shutdown(self) -> None:
+        self._shutdown.set()
+
+    async def call_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        # Faust's method queue runs what it is given through maybe_async too: some calls are plain.
+        return await maybe_async(fun(*args, **kwargs))
 
 
 class DirectDeliveryConsumer(faust_aiokafka.Consumer):
-    """The aiokafka driver's consumer; only the per-message hand-off in the fetch loop differs."""
+    """The aiokafka driver's consumer, on the worker's loop, with a cheaper per-message hand-off."""
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return InLoopConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         try:

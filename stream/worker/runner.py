@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import faust
 from prometheus_client import start_http_server
@@ -17,7 +16,6 @@ __all__ = ["run_worker"]
 
 
 def run_worker(settings: Settings) -> None:
-    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000.0)
     # Topics first, with the configured partition count: the tables' changelogs copy it.
     asyncio.run(ensure_topics(settings))
     asyncio.run(ensure_changelog_topics(settings))

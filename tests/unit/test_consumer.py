@@ -6,6 +6,7 @@ commit bookkeeping kept. The whole consumer runs against the real broker in the 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from models.settings import Settings
 from stream.outputs.publisher import InMemoryPublisher
 from stream.worker.app import create_app
-from stream.worker.consumer import DirectDeliveryConsumer, DirectDeliveryTransport
+from stream.worker.consumer import DirectDeliveryConsumer, DirectDeliveryTransport, InLoopConsumerThread
 
 
 class FakeConsumer:
@@ -114,3 +115,32 @@ def test_the_worker_app_consumes_through_the_direct_delivery_consumer() -> None:
     parts = create_app(settings, publisher_factory=InMemoryPublisher)
     assert isinstance(parts.app.transport, DirectDeliveryTransport)
     assert isinstance(parts.app.consumer, DirectDeliveryConsumer)
+
+
+def unit_app_consumer() -> Any:
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", worker_web_port=0, app_id="unit")
+    return create_app(settings, publisher_factory=InMemoryPublisher).app.consumer
+
+
+def test_the_kafka_client_runs_on_the_workers_loop_not_in_a_thread() -> None:
+    consumer = unit_app_consumer()
+    assert isinstance(consumer._thread, InLoopConsumerThread)
+    assert consumer._thread.thread_loop is consumer.loop
+
+
+async def test_calls_for_the_kafka_client_run_at_once_on_the_calling_loop() -> None:
+    thread = unit_app_consumer()._thread
+    ran_on: list[tuple[threading.Thread, asyncio.AbstractEventLoop | None]] = []
+
+    async def coroutine_call(value: int) -> int:
+        ran_on.append((threading.current_thread(), asyncio.get_running_loop()))
+        return value + 1
+
+    def plain_call(value: int) -> int:
+        return value * 2
+
+    # Through a thread's method queue these would never run: none is started in a unit test.
+    assert await asyncio.wait_for(thread.call_thread(coroutine_call, 1), timeout=5) == 2
+    assert await asyncio.wait_for(thread.call_thread(plain_call, value=4), timeout=5) == 8
+    assert ran_on == [(threading.current_thread(), asyncio.get_running_loop())]
+    assert thread._thread is None  # no thread was ever started
