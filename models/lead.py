@@ -14,7 +14,7 @@ from features.baseball import LEAD_GRID_FT, lead_grid
 
 from .xg import ModelLoadError, load_booster
 
-__all__ = ["LeadModel", "platt"]
+__all__ = ["LeadModel", "platt", "support_range"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -23,7 +23,13 @@ class LeadModel:
     """One registered lead-distance version held in memory."""
 
     def __init__(
-        self, booster: xgb.Booster, name: str, version: int, scale: float = 1.0, shift: float = 0.0
+        self,
+        booster: xgb.Booster,
+        name: str,
+        version: int,
+        scale: float = 1.0,
+        shift: float = 0.0,
+        support_ft: tuple[float, float] | None = None,
     ) -> None:
         self.booster = booster
         self.name = name
@@ -32,6 +38,8 @@ class LeadModel:
         # p = sigmoid(scale * margin + shift). A positive scale keeps the curve rising with the lead.
         self.scale = scale
         self.shift = shift
+        # The leads its training attempts covered; None for a version registered without the range.
+        self.support_ft = support_ft
 
     @classmethod
     def from_artifact(
@@ -42,10 +50,11 @@ class LeadModel:
         name: str,
         version: int,
         calibration: dict[str, Any] | None = None,
+        support: dict[str, Any] | None = None,
     ) -> LeadModel:
         scale, shift = platt(calibration)
         booster = load_booster(artifact, feature_names, expected_features, name, version)
-        return cls(booster, name, version, scale, shift)
+        return cls(booster, name, version, scale, shift, support_range(support))
 
     def curve(self, context: FloatArray, leads: FloatArray = LEAD_GRID_FT) -> FloatArray:
         """P(steal succeeds) at each lead in ``leads`` for one pitch's context row."""
@@ -62,3 +71,13 @@ def platt(calibration: dict[str, Any] | None) -> tuple[float, float]:
     if not isinstance(scale, int | float) or not isinstance(shift, int | float) or scale <= 0:
         raise ModelLoadError(f"unusable calibration {calibration!r}: scale must be a positive number")
     return float(scale), float(shift)
+
+
+def support_range(support: dict[str, Any] | None) -> tuple[float, float] | None:
+    """(low, high) ft of a stored lead support range (``training.lead_pipeline.lead_support``)."""
+    if support is None:
+        return None
+    low, high = support.get("low_ft"), support.get("high_ft")
+    if not isinstance(low, int | float) or not isinstance(high, int | float) or not 0 <= low <= high:
+        raise ModelLoadError(f"unusable lead support {support!r}: need 0 <= low_ft <= high_ft")
+    return float(low), float(high)

@@ -400,8 +400,9 @@ class ModelRegistry:
         return seeded
 
     def _add_shipped_reports(self, source: ModelRegistry, name: str) -> None:
-        """Give a version seeded earlier the report files the shipped copy gained since (a drift
-        baseline, say), when both hold the same artifact: an upgrade then needs no fresh registry."""
+        """Give a version seeded earlier the report files and ``extra`` entries the shipped copy
+        gained since (a drift baseline, a lead support range), when both hold the same artifact: an
+        upgrade then needs no fresh registry. Entries the local copy has are never overwritten."""
         have = set(self._numbers(name))
         for shipped in source.versions(name):
             if shipped.version not in have:
@@ -409,13 +410,19 @@ class ModelRegistry:
             with self._lock(name):
                 local = self._read(name, shipped.version)
                 missing = sorted(set(shipped.report_files) - set(local.report_files))
-                if not missing or local.artifact_sha256 != shipped.artifact_sha256:
+                local_extra = local.extra or {}
+                extra = {k: v for k, v in (shipped.extra or {}).items() if k not in local_extra}
+                if (not missing and not extra) or local.artifact_sha256 != shipped.artifact_sha256:
                     continue
                 for file_name in missing:
                     target = local.path / file_name
                     if not target.exists():
                         _store.write_file(target, (shipped.path / file_name).read_bytes())
-                added = replace(local, report_files=tuple(sorted({*local.report_files, *missing})))
+                added = replace(
+                    local,
+                    report_files=tuple(sorted({*local.report_files, *missing})),
+                    extra={**local_extra, **extra},
+                )
                 _store.replace_file(local.path / _META, _store.encode_meta(added.meta()))
 
     # --- internals -------------------------------------------------------------------------------

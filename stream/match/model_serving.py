@@ -69,7 +69,8 @@ def build_xg(artifact: bytes, meta: _Version, name: str, version: int) -> XgMode
 
 
 def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> LeadModel:
-    calibration = (meta.extra or {}).get("calibration")
+    extra = meta.extra or {}
+    calibration, support = extra.get("calibration"), extra.get("lead_support")
     return LeadModel.from_artifact(
         artifact,
         meta.feature_names,
@@ -77,6 +78,7 @@ def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> Lead
         name,
         version,
         calibration if isinstance(calibration, dict) else None,
+        support if isinstance(support, dict) else None,
     )
 
 

@@ -427,6 +427,11 @@ class MatchProcessor:
             "target_base": body.target_base if body is not None else None,
             "leads_ft": LEAD_GRID_FT.tolist(),
             "probabilities": [round(float(p), 4) for p in curve],
+            # P(success) if the runner goes; whether he goes is not modelled.
+            "conditional_on": "steal_attempt",
+            # The leads the model's training attempts covered (null if its version does not say);
+            # outside it the curve is extrapolated and graphics should not show it as a forecast.
+            "support_ft": None if model.support_ft is None else list(model.support_ft),
             "current_lead_ft": lead,
             # The curve read at the runner's lead now (clamped to 0..20 ft), when the feed gives it.
             "current_probability": None

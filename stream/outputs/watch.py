@@ -115,7 +115,10 @@ def describe_lead_curve(payload: dict[str, Any]) -> str:
     )
     now = data.get("current_probability")
     at = "" if now is None else f"; at {data['current_lead_ft']:.1f} ft now: {now:.2f}"
-    return f"    steal success by lead ({model.get('name', '?')} v{model.get('version', '?')}): {points}{at}"
+    support = data.get("support_ft")
+    seen = "" if not support else f" (trained on leads {support[0]:g}-{support[1]:g} ft)"
+    by = f"{model.get('name', '?')} v{model.get('version', '?')}"
+    return f"    steal success if he goes, by lead ({by}){seen}: {points}{at}"
 
 
 def describe_pitch_context(payload: dict[str, Any]) -> str:

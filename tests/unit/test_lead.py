@@ -12,16 +12,18 @@ from click.testing import CliRunner
 
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, pitch_context
 from models.drift import baseline_of
+from models.lead import support_range
 from models.players import PlayerReference
 from models.registry import ModelRegistry
 from models.settings import Settings
+from models.xg import ModelLoadError
 from stream.cli import cli
 from stream.contracts import PitchBody, PitchEvent
 from stream.match.model_serving import LeadServer
 from stream.match.processing import MatchProcessor, Received
 from tests.factories import pitch_body
 from tests.shared_data import shared_path
-from training.lead_pipeline import LeadOptions, train_lead
+from training.lead_pipeline import LeadOptions, lead_support, train_lead
 from training.savant import REQUIRED_COLUMNS, load_opportunities
 from training.shots import TrainingDataError
 
@@ -74,6 +76,9 @@ def test_training_on_a_slice_is_reproducible_beats_the_baselines_and_is_monotone
     assert baseline is not None
     assert baseline.names == v1.feature_names == PITCH_FEATURE_NAMES
     assert baseline.rows == s1["split"]["train"] > 0
+    support = (v1.extra or {})["lead_support"]
+    assert support["attempts"] == s1["split"]["train"] and 0 <= support["low_ft"] < support["high_ft"]
+    assert f"leads span {support['low_ft']}-{support['high_ft']} ft" in report
     for curve in s1["curves"]:
         p = curve["probabilities"]
         assert len(p) == 21 and all(b >= a for a, b in itertools.pairwise(p))
@@ -113,6 +118,8 @@ def test_a_pitch_with_a_runner_gets_its_21_point_curve_with_the_version(tmp_path
     assert out.model is not None and (out.model.name, out.model.version) == ("lead", 1)
     expected = np.interp(12.5, LEAD_GRID_FT, data["probabilities"])
     assert data["current_probability"] == pytest.approx(expected, abs=1e-3)
+    # The shipped v1 saw leads of 8.7-19.9 ft (1st-99th percentile of its 14,055 training attempts).
+    assert data["support_ft"] == [8.7, 19.9] and data["conditional_on"] == "steal_attempt"
     no_runner = PitchEvent(match_id="g1", event_id="e2", ts=1, type="pitch", pitch=PitchBody(pitcher_id="p"))
     assert [o.kind for o in proc.on_event(no_runner, Received(1, 2))] == ["event"]
 
@@ -170,3 +177,20 @@ def test_train_lead_on_a_file_without_the_columns_or_without_attempts_exits_1(tm
         assert result.exit_code == 1 and "Traceback" not in result.output
         [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
         assert message in error
+
+
+def test_the_support_range_is_the_middle_98_percent_of_measured_leads() -> None:
+    leads = np.concatenate([np.linspace(5.0, 25.0, 1001), [np.nan]])
+    support = lead_support(leads)
+    assert (support["low_ft"], support["high_ft"], support["attempts"]) == (5.2, 24.8, 1001)
+    with pytest.raises(TrainingDataError, match="no attempt with a measured lead"):
+        lead_support(np.array([np.nan]))
+
+
+@pytest.mark.parametrize(
+    "stored", [{"low_ft": 9.0}, {"low_ft": 12.0, "high_ft": 9.0}, {"low_ft": "8", "high_ft": 9}]
+)
+def test_an_unusable_stored_support_range_refuses_the_model(stored: dict[str, object]) -> None:
+    assert support_range(None) is None and support_range({"low_ft": 8, "high_ft": 20}) == (8.0, 20.0)
+    with pytest.raises(ModelLoadError, match="unusable lead support"):
+        support_range(stored)

@@ -434,6 +434,25 @@ def test_seed_from_adds_report_files_a_shipped_version_gained_since(
     assert reg.get("xg", 1).report_files == ("drift_baseline.json", "report.md")
 
 
+def test_seed_from_adds_extra_entries_a_shipped_version_gained_and_keeps_local_ones(
+    reg: ModelRegistry, tmp_path: Path
+) -> None:
+    base = baseline(tmp_path / "baseline")
+    reg.seed_from(base.root)
+    local = reg.get("xg", 1)
+    mine = replace(local, extra={"gate": "local"})
+    (local.path / "meta.json").write_bytes(store_module.encode_meta(mine.meta()))
+    for version in (1, 2):
+        entry = base.get("xg", version)
+        gained = replace(entry, extra={"gate": "shipped", "lead_support": {"low_ft": 8.7}})
+        if version == 2:
+            gained = replace(gained, artifact_sha256="0" * 64)
+        (entry.path / "meta.json").write_bytes(store_module.encode_meta(gained.meta()))
+    assert reg.seed_from(base.root) == []
+    assert reg.get("xg", 1).extra == {"gate": "local", "lead_support": {"low_ft": 8.7}}
+    assert not (reg.get("xg", 2).extra or {}).get("lead_support")  # another artifact: left alone
+
+
 def test_seed_from_a_missing_baseline_seeds_nothing(reg: ModelRegistry, tmp_path: Path) -> None:
     assert reg.seed_from(tmp_path / "no-baseline-yet") == []
     assert reg.names() == []

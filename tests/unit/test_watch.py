@@ -48,4 +48,6 @@ def test_a_lead_curve_line_reads_the_curve_every_5_ft_and_at_the_current_lead() 
     }
     line = describe_lead_curve(payload)
     assert "(lead v3)" in line and "0 ft 0.50" in line and "20 ft 0.90" in line and "15 ft 0.80" in line
-    assert line.endswith("at 12.5 ft now: 0.75")
+    assert line.endswith("at 12.5 ft now: 0.75") and "trained on" not in line
+    payload["data"]["support_ft"] = [8.7, 19.9]
+    assert "(lead v3) (trained on leads 8.7-19.9 ft): 0 ft 0.50" in describe_lead_curve(payload)
