@@ -122,6 +122,8 @@ class ModelVersion:
     status_history: tuple[StatusChange, ...]
     report_files: tuple[str, ...]
     extra: dict[str, Any] | None = None
+    # sha256 of each report file at registration; None for versions registered before they were kept.
+    report_sha256: dict[str, str] | None = None
 
     @property
     def artifact_path(self) -> Path:
@@ -252,6 +254,24 @@ class ModelRegistry:
             )
         return data
 
+    def check_reports(self, name: str, version: int) -> None:
+        """Raise :class:`ArtifactCorrupt` if a report file differs from the sha256 recorded at
+        registration (versions registered before report hashes were kept have none to check)."""
+        entry = self.get(name, version)
+        for file_name, recorded in sorted((entry.report_sha256 or {}).items()):
+            path = entry.report_path(file_name)
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise ArtifactCorrupt(
+                    f"{name} v{version}: cannot read {path} ({exc.strerror or exc})"
+                ) from None
+            if digest != recorded:
+                raise ArtifactCorrupt(
+                    f"{name} v{version}: {path} has sha256 {digest[:12]}… but meta.json records "
+                    f"{recorded[:12]}…; the report changed after registration: restore it or retrain"
+                )
+
     # --- writing ---------------------------------------------------------------------------------
 
     def register(
@@ -302,9 +322,40 @@ class ModelRegistry:
                 status_history=(StatusChange(PENDING, now, by or _user(), "registered"),),
                 report_files=tuple(sorted(reports)),
                 extra=None if extra is None else dict(extra),
+                report_sha256={f: hashlib.sha256(data).hexdigest() for f, data in sorted(reports.items())},
             )
             files = {entry.artifact_file: artifact, **reports, _META: _store.encode_meta(entry.meta())}
             _store.publish_dir(name_dir, files, entry.path)
+        return entry
+
+    def adopt_record(self, name: str, version: int, retrained: ModelVersion) -> ModelVersion:
+        """Give ``version`` the record of ``retrained``, a retrain of the same artifact elsewhere:
+        its metrics, lineage, extra and report files. The model file, status and history stay; a
+        different artifact is a new model and must be registered as a new version."""
+        with self._lock(name):
+            local = self._read(name, version)
+            if (retrained.artifact_sha256, retrained.artifact_format) != (
+                local.artifact_sha256,
+                local.artifact_format,
+            ):
+                raise RegistryError(
+                    f"{name} v{version}: the retrained artifact differs (sha256 "
+                    f"{retrained.artifact_sha256[:12]}… vs {local.artifact_sha256[:12]}…); register it "
+                    "as a new version instead"
+                )
+            for file_name in retrained.report_files:
+                _store.replace_file(local.path / file_name, retrained.report_path(file_name).read_bytes())
+            entry = replace(
+                retrained,
+                name=name,
+                version=version,
+                path=local.path,
+                status=local.status,
+                status_history=local.status_history,
+            )
+            _store.replace_file(local.path / _META, _store.encode_meta(entry.meta()))
+            for stale in set(local.report_files) - set(retrained.report_files):
+                (local.path / stale).unlink(missing_ok=True)  # after meta.json stops naming it
         return entry
 
     def approve(
@@ -386,6 +437,7 @@ class ModelRegistry:
             entries = source.versions(name)
             for entry in entries:
                 source.load_artifact(name, entry.version)  # a corrupt baseline must not spread
+                source.check_reports(name, entry.version)
             aliases = source._aliases(name)
             numbers = {e.version for e in entries}
             if not {*aliases.history, aliases.production} - {None} <= numbers:
@@ -418,10 +470,12 @@ class ModelRegistry:
                     target = local.path / file_name
                     if not target.exists():
                         _store.write_file(target, (shipped.path / file_name).read_bytes())
+                hashes = {f: h for f, h in (shipped.report_sha256 or {}).items() if f in missing}
                 added = replace(
                     local,
                     report_files=tuple(sorted({*local.report_files, *missing})),
                     extra={**local_extra, **extra},
+                    report_sha256={**(local.report_sha256 or {}), **hashes} or None,
                 )
                 _store.replace_file(local.path / _META, _store.encode_meta(added.meta()))
 
@@ -457,6 +511,9 @@ class ModelRegistry:
         for file_name in entry.report_files:
             if not _REPORT_FILE.fullmatch(file_name):
                 raise RegistryError(f"{path / _META}: report file {file_name!r} is not a plain file name")
+        unlisted = sorted(set(entry.report_sha256 or {}) - set(entry.report_files))
+        if unlisted:
+            raise RegistryError(f"{path / _META}: report_sha256 names files not in report_files: {unlisted}")
         return entry
 
     def _aliases(self, name: str) -> _Aliases:

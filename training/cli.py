@@ -1,4 +1,4 @@
-"""The analysts' commands: ``pitchside train xg|lead`` and ``pitchside models evaluate xg|lead``.
+"""The analysts' commands: ``pitchside train xg|lead|baselines`` and ``pitchside models evaluate xg|lead``.
 
 Heavy imports (xgboost, matplotlib) happen inside the commands, so the rest of the ``pitchside`` CLI
 starts quickly. Every failure the analyst can fix is one line and exit 1, never a traceback.
@@ -181,3 +181,50 @@ def evaluate_command(
     else:
         click.echo(f"{name} v{result['version']} on {result['attempts']} steal attempts from {source}")
     click.echo(_table(result["metrics"]))
+
+
+@train.command("baselines")
+@click.option(
+    "--data", type=click.Path(path_type=Path), help="shared data folder [default: PITCHSIDE_DATA_DIR]"
+)
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path),
+    help="an empty registry folder to keep the retrains in [default: temporary]",
+)
+@click.option("--update", is_flag=True, help="give the shipped versions the fresh record (same model files)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON line per model")
+@click.pass_context
+@one_line_errors
+def train_baselines_command(
+    ctx: click.Context, data: Path | None, into: Path | None, update: bool, as_json: bool
+) -> None:
+    """Retrain every shipped baseline from the shared data; exit 1 unless each one is reproduced
+    (the same model file and metrics)."""
+    import tempfile
+
+    from training.baselines import describe, retrain_baselines, update_shipped
+
+    settings = settings_of(ctx)
+    step = (lambda _s: None) if as_json else (lambda s: click.echo(f"- {s} ..."))
+    with tempfile.TemporaryDirectory(prefix="pitchside-baselines-") as scratch:
+        target = into or Path(scratch) / "registry"
+        checks = retrain_baselines(settings.baseline_registry_dir, data or settings.data_dir, target, step)
+        for check in checks:
+            line = describe(check)
+            if as_json:
+                click.echo(json.dumps(line))
+            else:
+                verdict = "reproduced" if check.reproduced else "DIFFERS"
+                click.echo(
+                    f"{line['name']} v{line['version']}: {verdict} (artifact "
+                    f"{'same' if check.same_artifact else 'different'}, metrics "
+                    f"{'same' if check.same_metrics else 'different'})"
+                )
+        if update:
+            for entry in update_shipped(settings.baseline_registry_dir, checks):
+                if not as_json:
+                    click.echo(f"updated the record of {entry.name} v{entry.version} in {entry.path}")
+    differ = [f"{c.shipped.name} v{c.shipped.version}" for c in checks if not c.reproduced]
+    if differ:
+        raise click.ClickException(f"not reproduced: {', '.join(differ)}; see the lines above")

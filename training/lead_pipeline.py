@@ -28,6 +28,7 @@ from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
 
 from .learn import Fitted, fit, importance
+from .lineage import run_lineage
 from .metrics import scores
 from .pipeline import gate
 from .report import LEAD_LABELS, importance_plot, reliability_plot, roc_plot
@@ -305,6 +306,7 @@ def train_lead(
             "holdout_season": holdout,
             "valid_season": valid_season,
             "seed": options.seed,
+            "run": run_lineage(),
         },
         report_files={
             "report.md": _report(summary).encode(),

@@ -115,7 +115,7 @@ def list_cmd(ctx: click.Context, name: str | None) -> None:
 @click.pass_context
 @one_line_errors
 def show_cmd(ctx: click.Context, name: str, version: int, as_json: bool) -> None:
-    """Everything recorded about one version; exit 1 if its model file fails its sha256 check."""
+    """Everything recorded about one version; exit 1 if its model or a report file fails its sha256 check."""
     registry = _registry(ctx)
     entry = registry.get(name, version)
     production = registry.alias_version(name) == version
@@ -124,13 +124,20 @@ def show_cmd(ctx: click.Context, name: str, version: int, as_json: bool) -> None
         size = len(registry.load_artifact(name, version))
     except ArtifactCorrupt as exc:
         corrupt, size = str(exc), 0
+    reports_corrupt: str | None = None
+    try:
+        registry.check_reports(name, version)
+    except ArtifactCorrupt as exc:
+        reports_corrupt = str(exc)
     if as_json:
-        data = {**entry.meta(), "path": str(entry.path), "production": production, "artifact_ok": not corrupt}
-        click.echo(json.dumps(data, indent=2))
+        flags = {"artifact_ok": not corrupt, "reports_ok": not reports_corrupt}
+        click.echo(
+            json.dumps({**entry.meta(), "path": str(entry.path), "production": production, **flags}, indent=2)
+        )
     else:
         _show_text(entry, production=production, size=size, corrupt=corrupt is not None)
-    if corrupt:
-        raise click.ClickException(corrupt)
+    if corrupt or reports_corrupt:
+        raise click.ClickException(corrupt or reports_corrupt or "")
 
 
 def _show_text(entry: ModelVersion, *, production: bool, size: int, corrupt: bool) -> None:
@@ -152,8 +159,10 @@ def _show_text(entry: ModelVersion, *, production: bool, size: int, corrupt: boo
     for change in entry.status_history:
         note = f": {change.note}" if change.note else ""
         click.echo(f"  {change.at.isoformat()}  {change.status:<22} by {change.by or '?'}{note}")
+    hashed = entry.report_sha256 or {}
     for file_name in entry.report_files:
-        click.echo(f"report:    {entry.report_path(file_name)}")
+        state = "" if file_name not in hashed else " (sha256 recorded)"
+        click.echo(f"report:    {entry.report_path(file_name)}{state}")
 
 
 @models.command("compare")

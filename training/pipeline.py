@@ -24,6 +24,7 @@ from models.errors import PitchsideError
 from models.registry import ModelRegistry, ModelVersion
 
 from .learn import Fitted, Progress, fit, importance, search
+from .lineage import run_lineage
 from .metrics import scores
 from .report import importance_plot, reliability_plot, render_report, roc_plot
 from .shot_dataset import LOCATION_FEATURES, ShotDataset, build_dataset
@@ -198,6 +199,7 @@ def train_xg(
             "files": lineage_files,
             "split": summary["split"],
             "features": "features.shot (SHOT_FEATURE_NAMES), built by training.shot_dataset",
+            "run": run_lineage(),
         },
         report_files={
             "report.md": report.encode(),

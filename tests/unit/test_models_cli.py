@@ -296,3 +296,14 @@ def test_show_of_a_corrupt_artifact_exits_1_after_showing_it(env: dict[str, str]
 def test_invalid_settings_name_the_variable(env: dict[str, str]) -> None:
     code, out = run({**env, "PITCHSIDE_TOPIC_PARTITIONS": "0"}, "list")
     assert code == 1 and "PITCHSIDE_TOPIC_PARTITIONS" in one_error_line(out)
+
+
+def test_show_exits_1_when_a_report_file_changed_after_registration(
+    env: dict[str, str], reg: ModelRegistry
+) -> None:
+    code, out = run(env, "show", "xg", "1")
+    assert code == 0 and "report.md (sha256 recorded)" in out
+    reg.get("xg", 1).report_path().write_bytes(b"# rewritten by hand")
+    code, out = run(env, "show", "xg", "1", "--json")
+    assert code == 1 and '"reports_ok": false' in out and '"artifact_ok": true' in out
+    assert "the report changed after registration" in out.strip().splitlines()[-1]

@@ -530,3 +530,44 @@ def test_versions_and_aliases_are_readable_by_a_worker_running_as_another_user(r
     reg.promote("xg", 1)
     for path in (entry.path, entry.artifact_path, entry.path / "meta.json", reg.root / "xg" / "aliases.json"):
         assert os.stat(path).st_mode & 0o004, path
+
+
+# --- report hashes and adopted records -----------------------------------------------------------
+
+
+def test_report_files_are_hashed_at_registration_and_a_changed_one_is_caught(reg: ModelRegistry) -> None:
+    made = register(reg, report_files={"report.md": b"# v1\n", "roc.png": b"png"})
+    assert made.report_sha256 == {
+        "report.md": hashlib.sha256(b"# v1\n").hexdigest(),
+        "roc.png": hashlib.sha256(b"png").hexdigest(),
+    }
+    reg.check_reports("xg", 1)  # untouched: passes
+    made.report_path("roc.png").write_bytes(b"edited")
+    with pytest.raises(ArtifactCorrupt, match=r"roc\.png has sha256 .* the report changed"):
+        reg.check_reports("xg", 1)
+
+
+def test_seed_from_refuses_a_baseline_whose_report_was_changed(reg: ModelRegistry, tmp_path: Path) -> None:
+    base = baseline(tmp_path / "baseline")
+    base.get("xg", 1).report_path().write_bytes(b"# doctored")
+    with pytest.raises(ArtifactCorrupt, match="xg v1"):
+        reg.seed_from(base.root)
+    assert reg.names() == []
+
+
+def test_a_retrain_of_the_same_artifact_gives_its_record_and_keeps_status(
+    reg: ModelRegistry, tmp_path: Path
+) -> None:
+    register(reg, report_files={"report.md": b"# old", "old.png": b"old"})
+    reg.approve("xg", 1)
+    elsewhere = ModelRegistry(tmp_path / "retrained")
+    fresh = register(elsewhere, report_files={"report.md": b"# new", "roc.png": b"roc"}, lineage={"run": 1})
+    adopted = reg.adopt_record("xg", 1, fresh)
+    again = reg.get("xg", 1)
+    assert again == adopted and again.status == APPROVED and len(again.status_history) == 2
+    assert again.lineage == {"run": 1} and again.report_files == ("report.md", "roc.png")
+    assert again.report_path().read_bytes() == b"# new" and not (again.path / "old.png").exists()
+    reg.check_reports("xg", 1)
+    other = register(elsewhere, artifact=b"another model")
+    with pytest.raises(RegistryError, match="the retrained artifact differs"):
+        reg.adopt_record("xg", 1, other)
