@@ -330,8 +330,8 @@ class ModelRegistry:
 
     def adopt_record(self, name: str, version: int, retrained: ModelVersion) -> ModelVersion:
         """Give ``version`` the record of ``retrained``, a retrain of the same artifact elsewhere:
-        its metrics, lineage, extra and report files. The model file, status and history stay; a
-        different artifact is a new model and must be registered as a new version."""
+        its metrics, lineage, extra and report files. The model file, creation time, status and
+        history stay; a different artifact is a new model and must be registered as a new version."""
         with self._lock(name):
             local = self._read(name, version)
             if (retrained.artifact_sha256, retrained.artifact_format) != (
@@ -350,6 +350,7 @@ class ModelRegistry:
                 name=name,
                 version=version,
                 path=local.path,
+                created=local.created,  # when the version was registered, as its history says
                 status=local.status,
                 status_history=local.status_history,
             )

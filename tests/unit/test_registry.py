@@ -558,13 +558,14 @@ def test_seed_from_refuses_a_baseline_whose_report_was_changed(reg: ModelRegistr
 def test_a_retrain_of_the_same_artifact_gives_its_record_and_keeps_status(
     reg: ModelRegistry, tmp_path: Path
 ) -> None:
-    register(reg, report_files={"report.md": b"# old", "old.png": b"old"})
+    registered = register(reg, report_files={"report.md": b"# old", "old.png": b"old"})
     reg.approve("xg", 1)
     elsewhere = ModelRegistry(tmp_path / "retrained")
     fresh = register(elsewhere, report_files={"report.md": b"# new", "roc.png": b"roc"}, lineage={"run": 1})
     adopted = reg.adopt_record("xg", 1, fresh)
     again = reg.get("xg", 1)
     assert again == adopted and again.status == APPROVED and len(again.status_history) == 2
+    assert again.created == registered.created  # when v1 was registered, as its history says
     assert again.lineage == {"run": 1} and again.report_files == ("report.md", "roc.png")
     assert again.report_path().read_bytes() == b"# new" and not (again.path / "old.png").exists()
     reg.check_reports("xg", 1)
