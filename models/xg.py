@@ -9,7 +9,7 @@ by the booster: they get the model's fixed penalty rate (see the training report
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,12 +51,13 @@ _PLAIN: dict[str, tuple[str, str]] = {
 }
 
 
-def describe_feature(name: str, value: float) -> str:
-    """A feature and its value in words: ``distance 24 m``, ``header``, ``not under pressure``."""
+def describe_feature(name: str, value: float, plain: Mapping[str, tuple[str, str]] = _PLAIN) -> str:
+    """A feature and its value in words: ``distance 24 m``, ``header``, ``not under pressure``.
+    ``plain`` names the numeric features (label, format); the rest read as flags or one-hots."""
     if math.isnan(value):
-        return f"{_PLAIN.get(name, (name, ''))[0]} unknown"
-    if name in _PLAIN:
-        label, fmt = _PLAIN[name]
+        return f"{plain.get(name, (name, ''))[0]} unknown"
+    if name in plain:
+        label, fmt = plain[name]
         return f"{label} {fmt.format(value)}"
     # One-hot groups ("body_part=head") and flags ("under_pressure") read as what is or is not so.
     words = name.partition("=")[2] or name

@@ -27,6 +27,7 @@ from models.lead import platt
 from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
 
+from .explain import explain_pitches
 from .learn import Fitted, fit, importance
 from .lineage import run_lineage
 from .metrics import scores
@@ -217,6 +218,17 @@ def _report(summary: dict[str, Any]) -> str:
         "",
         "![curves](curves.png)",
         "",
+        "## Explained held-out attempts",
+        "",
+        "The same attempts at the runner's real lead: P(success) and the three features that moved its "
+        "log-odds most (SHAP values, scaled by the recalibration so they add up to the calibrated log-odds).",
+        "",
+        *[
+            f"- {e['label']} ({'safe' if e['success'] else 'caught'}): {e['probability']:.2f}; "
+            + "; ".join(e["why"])
+            for e in summary.get("explained", [])
+        ],
+        "",
         f"Monotone constraints `{LEAD_MONOTONE}` over {list(PITCH_FEATURE_NAMES)}: the probability never "
         "falls as the lead, the sprint speed or the pop time grows. Unknown sprint speed or pop time: NaN, "
         "XGBoost's missing-value branch.",
@@ -269,7 +281,8 @@ def train_lead(
         options.override_gate,
         calibrated_probabilities,
     )
-    curves_png, curves = _curves_plot(data, calibrated, _curve_pairs(data, test))
+    picks = _curve_pairs(data, test)
+    curves_png, curves = _curves_plot(data, calibrated, picks)
     summary: dict[str, Any] = {
         "name": options.name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -286,6 +299,7 @@ def train_lead(
         "calibration": (scale, shift),
         "importance": importance(model, PITCH_FEATURE_NAMES),
         "support": lead_support(data.x[train][:, PITCH_FEATURE_NAMES.index("lead_ft")]),
+        "explained": explain_pitches(model.booster, scale, shift, data, picks, PITCH_FEATURE_NAMES),
     }
     y = predictions.pop("y")
     step("register")

@@ -22,7 +22,9 @@ from features.shot import SHOT_FEATURE_NAMES
 from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.errors import PitchsideError
 from models.registry import ModelRegistry, ModelVersion
+from models.xg import XgModel
 
+from .explain import explain_shots
 from .learn import Fitted, Progress, fit, importance, search
 from .lineage import run_lineage
 from .metrics import scores
@@ -165,6 +167,10 @@ def train_xg(
     )
     penalties = (everything.kind == "penalty") & (everything.competition != options.holdout)
     penalty_rate = float(everything.goal[penalties].mean()) if penalties.any() else 0.76
+    # The rows evaluate() scored, in its order: explained as the worker would score them.
+    scored = np.flatnonzero(compared)
+    live = XgModel(model.booster, SHOT_FEATURE_NAMES, options.name, 0, penalty_rate)
+    explained = explain_shots(live, open_play, scored, predictions["model"])
     summary: dict[str, Any] = {
         "name": options.name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -183,6 +189,7 @@ def train_xg(
         "params": model.params,
         "rounds": model.best_iteration + 1,
         "search": trials,
+        "explained": explained,
     }
     report = render_report(summary)
     y = predictions.pop("y")

@@ -113,6 +113,13 @@ def _metrics_table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _explained_shot(e: dict[str, Any]) -> str:
+    outcome = "goal" if e["goal"] else "no goal"
+    provider = "-" if e["provider_xg"] is None else f"{e['provider_xg']:.3f}"
+    shot = f"{e['group']}: `{e['event_id'][:8]}`"
+    return f"| {shot} | {e['match_id']} | {outcome} | {e['xg']:.3f} | {provider} | {'; '.join(e['why'])} |"
+
+
 def render_report(summary: dict[str, Any]) -> str:
     """Markdown for one trained version; ``summary`` is what the pipeline measured."""
     split = summary["split"]
@@ -151,6 +158,15 @@ def render_report(summary: dict[str, Any]) -> str:
         *[f"| {n} | {v:.1f} |" for n, v in summary["importance"][:15]],
         "",
         "![importance](importance.png)",
+        "",
+        "## Explained held-out shots",
+        "",
+        "Scored and explained as the live worker does: the three features that moved each shot's log-odds "
+        "most (SHAP values, `xg` outputs carry all of them).",
+        "",
+        "| shot | match | outcome | xG | StatsBomb xG | why |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[_explained_shot(e) for e in summary.get("explained", [])],
         "",
         "## Penalties and shoot-outs",
         "",

@@ -79,6 +79,13 @@ def test_training_on_a_slice_is_reproducible_beats_the_baselines_and_is_monotone
     support = (v1.extra or {})["lead_support"]
     assert support["attempts"] == s1["split"]["train"] and 0 <= support["low_ft"] < support["high_ft"]
     assert f"leads span {support['low_ft']}-{support['high_ft']} ft" in report
+    assert "## Explained held-out attempts" in report
+    # The model rises with the lead, all else equal: at the real lead an attempt's probability lies
+    # between its curve's points at the whole feet either side.
+    for explained, curve in zip(s1["explained"], s1["curves"], strict=True):
+        lead = explained["lead_ft"]
+        low, high = curve["probabilities"][int(lead)], curve["probabilities"][min(int(lead) + 1, 20)]
+        assert low - 1e-3 <= explained["probability"] <= high + 1e-3 and len(explained["why"]) == 3
     for curve in s1["curves"]:
         p = curve["probabilities"]
         assert len(p) == 21 and all(b >= a for a, b in itertools.pairwise(p))

@@ -108,7 +108,16 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
     assert meta["feature_names"] == list(SHOT_FEATURE_NAMES)
     assert all(len(f["sha256"]) == 64 for f in meta["lineage"]["files"])
     assert {"report.md", "reliability.png", "roc.png", "importance.png"} <= set(first.version.report_files)
-    assert "NWSL 2018" in (first.version.path / "report.md").read_text()
+    report = (first.version.path / "report.md").read_text()
+    assert "NWSL 2018" in report and "## Explained held-out shots" in report
+    explained = first.summary["explained"]
+    highest = [e for e in explained if e["group"] == "highest xG"]
+    surprises = [e for e in explained if e["group"] != "highest xG"]
+    assert len(highest) == 5 and surprises and all(e["goal"] for e in surprises)
+    assert [e["xg"] for e in highest] == sorted((e["xg"] for e in highest), reverse=True)
+    assert max(e["xg"] for e in surprises) <= min(e["xg"] for e in highest)
+    assert all(len(e["why"]) == 3 and f"| {e['xg']:.3f} |" in report for e in explained)
+    assert meta["lineage"]["run"]["packages"]["pitchside"] and "command" in meta["lineage"]["run"]
     # The drift baseline is taken from exactly the open-play rows the booster was fit on.
     baseline = baseline_of(first.version)
     assert baseline is not None
