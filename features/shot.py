@@ -35,6 +35,7 @@ from .coordinates import GOAL_HALF_WIDTH_M, GOAL_X_M
 __all__ = [
     "BODY_PARTS",
     "DEFENDER",
+    "FREEZE_FRAME_NAMES",
     "KEEPER",
     "PLAY_PATTERNS",
     "SHOT_ATTRIBUTE_NAMES",
@@ -49,6 +50,7 @@ __all__ = [
     "shot_attributes",
     "shot_features",
     "shot_geometry",
+    "without_freeze_frame",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -57,10 +59,9 @@ IntArray = npt.NDArray[np.int64]
 
 TEAMMATE, DEFENDER, KEEPER = 0, 1, 2
 
-SHOT_GEOMETRY_NAMES = (
-    "distance_m",
-    "angle_deg",
-    "offcentre_deg",
+# The geometry that needs the other players (a freeze frame or tracking); the rest needs the location
+# and the event alone.
+FREEZE_FRAME_NAMES = (
     "defenders_in_triangle",
     "attackers_in_triangle",
     "keeper_in_triangle",
@@ -69,6 +70,7 @@ SHOT_GEOMETRY_NAMES = (
     "nearest_defender_m",
     "defenders_within_3m",
 )
+SHOT_GEOMETRY_NAMES = ("distance_m", "angle_deg", "offcentre_deg", *FREEZE_FRAME_NAMES)
 BODY_PARTS = ("Right Foot", "Left Foot", "Head", "Other")
 TECHNIQUES = ("Normal", "Volley", "Half Volley", "Lob", "Backheel", "Overhead Kick", "Diving Header")
 SHOT_TYPES = ("Open Play", "Free Kick", "Corner", "Kick Off", "Penalty")
@@ -200,3 +202,11 @@ def shot_attributes(
 def shot_features(geometry: FloatArray, attributes: FloatArray) -> FloatArray:
     """The full feature vector, :data:`SHOT_FEATURE_NAMES` order. Rows stack for many shots."""
     return np.concatenate([geometry, attributes], axis=-1)
+
+
+def without_freeze_frame(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Rows of :data:`SHOT_FEATURE_NAMES` as an event-only feed would give them: the players'
+    geometry unknown (NaN, as for a shot without a freeze frame). A copy; ``x`` is left alone."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    out[..., [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]] = np.nan
+    return out

@@ -141,6 +141,9 @@ def train_lead_command(ctx: click.Context, data: Path | None, seed: int, overrid
     "--opportunities", "opportunities", type=click.Path(path_type=Path), help="lead: Savant CSV or dir"
 )
 @click.option("--version", "version", type=int, help="registered version [default: production]")
+@click.option(
+    "--event-only", is_flag=True, help="xg: score every shot as if it had no freeze frame (event-only feeds)"
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.pass_context
 @one_line_errors
@@ -150,6 +153,7 @@ def evaluate_command(
     shots_path: Path | None,
     opportunities: Path | None,
     version: int | None,
+    event_only: bool,
     as_json: bool,
 ) -> None:
     """Score a data file with a registered version: xg next to StatsBomb's xG on the same shots,
@@ -159,10 +163,12 @@ def evaluate_command(
     source = shots_path if name == "xg" else opportunities
     if source is None:
         raise click.ClickException(f"{name} needs {'--shots' if name == 'xg' else '--opportunities'} PATH")
+    if event_only and name != "xg":
+        raise click.ClickException("--event-only is for xg: a pitch has no freeze frame to leave out")
     settings = settings_of(ctx)
     registry = open_registry(settings)
     if name == "xg":
-        result = evaluate_version(registry, name, source, version)
+        result = evaluate_version(registry, name, source, version, event_only)
     else:
         result = evaluate_lead_version(registry, name, source, version)
     if as_json:
@@ -174,9 +180,10 @@ def evaluate_command(
             if result["compared_with_statsbomb_xg"]
             else "none carries statsbomb_xg: the model alone, on every one"
         )
+        mode = "event only: every freeze frame left out; " if event_only else ""
         click.echo(
             f"{name} v{result['version']} on {result['shots_scored']} open-play shots from {source} "
-            f"({left_out})"
+            f"({mode}{left_out})"
         )
     else:
         click.echo(f"{name} v{result['version']} on {result['attempts']} steal attempts from {source}")

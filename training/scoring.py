@@ -10,7 +10,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from features.baseball import PITCH_FEATURE_NAMES
-from features.shot import SHOT_FEATURE_NAMES
+from features.shot import FREEZE_FRAME_NAMES, SHOT_FEATURE_NAMES, without_freeze_frame
 from models.players import load_player_reference
 from models.registry import ModelRegistry
 from models.xg import load_booster as serving_booster
@@ -42,8 +42,10 @@ def load_booster(
 
 
 def evaluate_version(
-    registry: ModelRegistry, name: str, shots_path: Path, version: int | None
+    registry: ModelRegistry, name: str, shots_path: Path, version: int | None, event_only: bool = False
 ) -> dict[str, Any]:
+    """Score the open-play shots of a file; ``event_only`` scores them as if none had a freeze frame
+    (the players' geometry unknown), as most live feeds give them."""
     booster, used = load_booster(registry, name, version)
     data = build_dataset(load_shots(shots_path))
     rows: npt.NDArray[np.bool_] = data.kind == "open_play"
@@ -53,7 +55,9 @@ def evaluate_version(
     # Next to StatsBomb's xG on exactly the shots that carry it; a file with none (Wyscout's:
     # the provider publishes no xG) is scored whole, the model alone.
     scored = compared if compared.any() else rows
-    p = booster.predict(xgb.DMatrix(data.x[scored])).astype(np.float64)
+    x = data.x[scored]
+    players = np.isfinite(x[:, [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]]).any(axis=1)
+    p = booster.predict(xgb.DMatrix(without_freeze_frame(x) if event_only else x)).astype(np.float64)
     metrics = {"model": scores(data.goal[scored], p)}
     if compared.any():
         metrics["statsbomb_xg"] = scores(data.goal[compared], data.provider_xg[compared])
@@ -64,6 +68,9 @@ def evaluate_version(
         "shots_without_provider_xg": int((rows & ~compared).sum()),
         "compared_with_statsbomb_xg": bool(compared.any()),
         "providers": sorted(set(data.provider[rows].tolist())),
+        "event_only": event_only,
+        # Of the shots in the metrics, how many carried a freeze frame (ignored when event_only).
+        "scored_with_freeze_frame": int(players.sum()),
         "metrics": metrics,
     }
 

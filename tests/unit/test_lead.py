@@ -163,7 +163,7 @@ def test_the_cli_says_what_is_wrong_in_one_line(tmp_path: Path, args: list[str],
         "PITCHSIDE_BASELINE_REGISTRY_DIR": str(tmp_path / "none"),
     }
     result = CliRunner().invoke(cli, args, env=env)
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert message in error
 
@@ -181,7 +181,7 @@ def test_train_lead_on_a_file_without_the_columns_or_without_attempts_exits_1(tm
     )
     for path, message in ((bad, "missing column(s)"), (only_pickoffs, "no steal attempts")):
         result = CliRunner().invoke(cli, ["train", "lead", "--data", str(path)], env=env)
-        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
         [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
         assert message in error
 

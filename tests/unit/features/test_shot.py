@@ -19,6 +19,7 @@ from features.coordinates import statsbomb_to_pitch, to_attacking
 from features.shot import (
     BODY_PARTS,
     DEFENDER,
+    FREEZE_FRAME_NAMES,
     KEEPER,
     PLAY_PATTERNS,
     SHOT_ATTRIBUTE_NAMES,
@@ -33,6 +34,7 @@ from features.shot import (
     shot_attributes,
     shot_features,
     shot_geometry,
+    without_freeze_frame,
 )
 from tests.shared_data import shared_path
 
@@ -568,3 +570,13 @@ def test_a_player_with_no_position_is_not_counted_in_the_triangle() -> None:
         True,
         False,
     ]
+
+
+def test_without_a_freeze_frame_only_the_players_geometry_becomes_unknown() -> None:
+    x = np.arange(2 * len(SHOT_FEATURE_NAMES), dtype=np.float64).reshape(2, -1)
+    event_only = without_freeze_frame(x)
+    players = [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]
+    others = [i for i in range(len(SHOT_FEATURE_NAMES)) if i not in players]
+    assert np.isnan(event_only[:, players]).all() and (event_only[:, others] == x[:, others]).all()
+    assert np.isfinite(x).all()  # a copy: the input is left alone
+    assert {"distance_m", "angle_deg", "offcentre_deg"}.isdisjoint(FREEZE_FRAME_NAMES)
