@@ -68,7 +68,8 @@ _META = "meta.json"
 _ALIASES = "aliases.json"
 _ARTIFACT_FILES = {f"model.{fmt}" for fmt in get_args(ArtifactFormat)}
 _NO_REPORTS: Mapping[str, bytes] = MappingProxyType({})
-_ALIAS_NAMES = ("production",)
+# production: what serves graphics; challenger: a candidate the workers score beside it, for comparison.
+_ALIAS_NAMES = ("production", "challenger")
 
 
 class RegistryError(PitchsideError):
@@ -149,9 +150,9 @@ class ModelVersion:
 class AliasChange:
     """One move of the ``production`` alias: the audit trail of promotions and rollbacks."""
 
-    action: Literal["promote", "rollback"]
-    version: int  # production after the change
-    previous: int | None  # production before it
+    action: Literal["promote", "rollback", "challenge", "withdraw"]
+    version: int  # the alias after the change (withdraw: the version withdrawn)
+    previous: int | None  # the alias before it
     at: datetime
     by: str | None = None
     note: str | None = None
@@ -172,6 +173,7 @@ class _Aliases:
     production: int | None = None
     history: tuple[int, ...] = ()
     changes: tuple[AliasChange, ...] = ()
+    challenger: int | None = None
 
 
 class ModelRegistry:
@@ -205,7 +207,8 @@ class ModelRegistry:
         """The version ``alias`` points at, or None. One small file read: fine to poll every second."""
         if alias not in _ALIAS_NAMES:
             raise RegistryError(f"unknown alias {alias!r}; aliases: {', '.join(_ALIAS_NAMES)}")
-        return self._aliases(_check_name(name)).production
+        aliases = self._aliases(_check_name(name))
+        return aliases.production if alias == "production" else aliases.challenger
 
     def production(self, name: str) -> ModelVersion | None:
         version = self.alias_version(name)
@@ -230,9 +233,12 @@ class ModelRegistry:
         ]
         for move in self.alias_changes(name):
             came_from = "none" if move.previous is None else f"v{move.previous}"
-            trail.append(
-                AuditEntry(move.at, f"{move.action} v{move.version} (was {came_from})", move.by, move.note)
-            )
+            what = f"{move.action} v{move.version} (was {came_from})"
+            if move.action == "withdraw":
+                what = f"withdraw challenger v{move.version}"
+            elif move.action == "challenge":
+                what = f"challenger v{move.version} (was {came_from})"
+            trail.append(AuditEntry(move.at, what, move.by, move.note))
         return sorted(trail, key=lambda e: e.at)
 
     def load_artifact(self, name: str, version: int) -> bytes:
@@ -389,10 +395,19 @@ class ModelRegistry:
             history = (
                 aliases.history if aliases.production is None else (*aliases.history, aliases.production)
             )
-            change = AliasChange(
-                "promote", version, aliases.production, datetime.now(UTC), by or _user(), note
+            now = datetime.now(UTC)
+            changes = (
+                *aliases.changes,
+                AliasChange("promote", version, aliases.production, now, by or _user(), note),
             )
-            self._write_aliases(name, _Aliases(version, history, (*aliases.changes, change)))
+            challenger = aliases.challenger
+            if challenger == version:  # it won: nothing left to compare it with
+                changes = (
+                    *changes,
+                    AliasChange("withdraw", version, version, now, by or _user(), "promoted"),
+                )
+                challenger = None
+            self._write_aliases(name, _Aliases(version, history, changes, challenger))
         return entry
 
     def rollback(self, name: str, note: str | None = None, *, by: str | None = None) -> ModelVersion:
@@ -415,10 +430,44 @@ class ModelRegistry:
             change = AliasChange(
                 "rollback", entry.version, aliases.production, datetime.now(UTC), by or _user(), note
             )
+            changes = (*aliases.changes, change)
+            challenger = None if aliases.challenger == entry.version else aliases.challenger
+            self._write_aliases(name, _Aliases(entry.version, aliases.history[:-1], changes, challenger))
+        return entry
+
+    def challenge(
+        self, name: str, version: int, note: str | None = None, *, by: str | None = None
+    ) -> ModelVersion:
+        """Make ``version`` the challenger: workers score it beside production on the live traffic,
+        and keep its outputs apart from graphics. Any version but a Rejected one or production."""
+        with self._lock(_check_name(name)):
+            entry = self.get(name, version)
+            if entry.status == REJECTED:
+                raise RefusedTransition(f"{name} v{version} is Rejected; it cannot challenge production")
+            aliases = self._aliases(name)
+            if aliases.production == version:
+                raise RefusedTransition(f"{name} v{version} is production; challenge it with another version")
+            if aliases.challenger == version:
+                raise RefusedTransition(f"{name} v{version} is already the challenger")
+            change = AliasChange(
+                "challenge", version, aliases.challenger, datetime.now(UTC), by or _user(), note
+            )
             self._write_aliases(
-                name, _Aliases(entry.version, aliases.history[:-1], (*aliases.changes, change))
+                name, replace(aliases, challenger=version, changes=(*aliases.changes, change))
             )
         return entry
+
+    def withdraw_challenger(self, name: str, note: str | None = None, *, by: str | None = None) -> int:
+        """Stop scoring the challenger; returns the version withdrawn."""
+        with self._lock(_check_name(name)):
+            aliases = self._aliases(name)
+            if aliases.challenger is None:
+                self._require(name)
+                raise RefusedTransition(f"{name} has no challenger to withdraw")
+            withdrawn = aliases.challenger
+            change = AliasChange("withdraw", withdrawn, withdrawn, datetime.now(UTC), by or _user(), note)
+            self._write_aliases(name, replace(aliases, challenger=None, changes=(*aliases.changes, change)))
+        return withdrawn
 
     def seed_from(self, source_root: Path) -> list[str]:
         """Copy each model of the registry at ``source_root`` that this one has no version of (and
@@ -544,6 +593,10 @@ class ModelRegistry:
                 raise RefusedTransition(
                     f"{name} v{version} is production: promote another version or roll back before "
                     "rejecting it"
+                )
+            if status == REJECTED and self._aliases(name).challenger == version:
+                raise RefusedTransition(
+                    f"{name} v{version} is the challenger: withdraw it before rejecting it"
                 )
             change = StatusChange(status, datetime.now(UTC), by or _user(), note)
             updated = replace(entry, status=status, status_history=(*entry.status_history, change))

@@ -25,7 +25,7 @@ from models.errors import PitchsideError
 from models.settings import Settings
 from training.cli import evaluate_command, train
 from training.cli_support import settings_from_env
-from training.models_cli import models
+from training.models_cli import compare_cmd, models
 
 __all__ = ["main"]
 
@@ -390,6 +390,59 @@ def drift_cmd(ctx: click.Context, model_name: str | None, top: int, as_json: boo
             click.echo(f"  ... {len(ranked) - top} more, largest {ranked[top][1]:.3f} (--top N)")
 
 
+@click.command("compare")
+@click.argument("name")
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option("--live", is_flag=True, help="production against the challenger on the live traffic so far")
+@click.option("--json", "as_json", is_flag=True, help="--live: one JSON line per pair of versions")
+@click.pass_context
+@friendly_errors
+def compare_or_live_cmd(
+    ctx: click.Context, name: str, a: int | None, b: int | None, live: bool, as_json: bool
+) -> None:
+    """Versions A and B side by side from the registry, or (--live) production against the
+    challenger on what the workers scored, with log loss where outcomes are known."""
+    if not live:
+        if a is None or b is None:
+            raise click.ClickException("give two versions A B, or --live")
+        ctx.invoke(compare_cmd, name=name, a=a, b=b)
+        return
+    from .outputs.comparison import read_comparisons, summarize
+    from .worker.app import redis_client
+
+    settings = _settings(ctx)
+
+    async def read() -> Any:
+        client = redis_client(settings)
+        try:
+            return await read_comparisons(client, settings.redis_prefix, name)
+        finally:
+            await client.aclose()
+
+    rows = summarize(asyncio.run(read()))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    if not rows:
+        click.echo(f"no challenger outputs for {name} yet: `pitchside models challenge {name} VERSION` first")
+        return
+    for r in rows:
+        scores = (
+            f"log loss on {r['with_outcome']} with outcomes: production {r['production_log_loss']}, "
+            f"challenger {r['challenger_log_loss']}"
+            if r["with_outcome"]
+            else "no outcomes known yet"
+        )
+        click.echo(
+            f"{name} production v{r['production']} vs challenger v{r['challenger']}: {r['scored']} scored, "
+            f"mean |difference| {r['mean_abs_difference']}; {scores}"
+        )
+
+
+# The registry's compare, with the live comparison that needs Redis (this side holds the I/O).
+models.add_command(compare_or_live_cmd, "compare")
 # The analysts' commands live in training/ (this entry point is the one place both sides meet).
 models.add_command(evaluate_command)
 cli.add_command(train)

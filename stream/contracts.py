@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 __all__ = [
+    "COMPARISON_KINDS",
     "EVENT_TYPES",
     "OUTPUT_KINDS",
     "DeadLetterHeaders",
@@ -252,6 +253,9 @@ OUTPUT_KINDS = (
     "pitch_context",
     "lead_curve",
 )
+# The challenger's outputs (``pitchside models challenge``): kept on one Redis stream per model,
+# ``{prefix}:challenger:{model}``, for comparison; never published to the graphics channels.
+COMPARISON_KINDS = frozenset({"xg_challenger", "lead_curve_challenger"})
 
 
 class Output(msgspec.Struct, frozen=True):

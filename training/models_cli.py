@@ -264,6 +264,32 @@ def rollback_cmd(ctx: click.Context, name: str, note: str | None) -> None:
     click.echo(f"{entry.name}: production is v{entry.version} (was v{was})")
 
 
+@models.command("challenge")
+@click.argument("name")
+@click.argument("version", type=int, required=False)
+@click.option("--withdraw", is_flag=True, help="stop scoring the current challenger")
+@click.option("--note", help="why; kept in the model's audit trail (`models history`)")
+@click.pass_context
+@one_line_errors
+def challenge_cmd(
+    ctx: click.Context, name: str, version: int | None, withdraw: bool, note: str | None
+) -> None:
+    """Make VERSION the challenger of NAME: workers score it beside production on every shot or
+    pitch and keep its outputs apart from graphics (`--withdraw` stops that)."""
+    registry = _registry(ctx)
+    if version is None or withdraw:
+        if not withdraw or version is not None:
+            raise click.ClickException("give a VERSION to challenge with, or --withdraw (not both)")
+        click.echo(f"{name}: challenger v{registry.withdraw_challenger(name, note)} withdrawn")
+        return
+    before = registry.alias_version(name, "challenger")
+    entry = registry.challenge(name, version, note)
+    was = "" if before is None else f" (was v{before})"
+    click.echo(
+        f"{entry.name}: challenger is v{entry.version}{was}; production stays v{registry.alias_version(name)}"
+    )
+
+
 @models.command("history")
 @click.argument("name")
 @click.pass_context

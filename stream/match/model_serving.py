@@ -4,7 +4,8 @@ The worker polls the registry's ``production`` alias every ``PITCHSIDE_MODEL_POL
 small file read). When it names another version, that version is loaded off the event loop (its
 checksum verified by the registry, its feature schema checked), then swapped in with one
 assignment between two messages: a shot is scored by exactly one version, and its output says which.
-A version that fails to load is logged and counted, and the old one keeps serving.
+A version that fails to load is logged and counted, and the old one keeps serving. A server can
+follow the ``challenger`` alias instead: then a withdrawn alias stops its model.
 """
 
 from __future__ import annotations
@@ -85,10 +86,11 @@ def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> Lead
 class ModelServer(Generic[M]):
     """Holds the production version of one model; :meth:`refresh` follows the alias."""
 
-    def __init__(self, source: ModelSource, name: str, build: Builder[M]) -> None:
+    def __init__(self, source: ModelSource, name: str, build: Builder[M], alias: str = "production") -> None:
         self.source = source
         self.name = name
         self.build = build
+        self.alias = alias
         self.model: M | None = None
         self.failed: dict[int, str] = {}  # versions that could not load, and why (not retried)
         self.counts: Counter[str] = Counter()
@@ -105,15 +107,21 @@ class ModelServer(Generic[M]):
 
     def _wanted(self) -> int | None:
         try:
-            self.wanted = self.source.alias_version(self.name)
+            self.wanted = self.source.alias_version(self.name, self.alias)
             return self.wanted
         except (OSError, ValueError, PitchsideError) as exc:
-            log.error("cannot read the %s production alias: %s", self.name, exc)
+            log.error("cannot read the %s %s alias: %s", self.name, self.alias, exc)
             self.counts["alias_unreadable"] += 1
             return None
 
     def _due(self) -> int | None:
         wanted = self._wanted()
+        if wanted is None and self.alias != "production" and self.model is not None and self.wanted is None:
+            # A challenger withdrawn: stop scoring it. Production keeps serving when its alias is
+            # unreadable or gone: a worker never drops the model graphics depend on.
+            log.info("%s %s v%s withdrawn", self.name, self.alias, self.model.version)
+            self.model = None
+            self.counts["withdrawn"] += 1
         if (
             wanted is None
             or wanted in self.failed
@@ -160,10 +168,10 @@ class ModelServer(Generic[M]):
 
 
 class XgServer(ModelServer[XgModel]):
-    def __init__(self, source: ModelSource, name: str = "xg") -> None:
-        super().__init__(source, name, build_xg)
+    def __init__(self, source: ModelSource, name: str = "xg", alias: str = "production") -> None:
+        super().__init__(source, name, build_xg, alias)
 
 
 class LeadServer(ModelServer[LeadModel]):
-    def __init__(self, source: ModelSource, name: str = "lead") -> None:
-        super().__init__(source, name, build_lead)
+    def __init__(self, source: ModelSource, name: str = "lead", alias: str = "production") -> None:
+        super().__init__(source, name, build_lead, alias)

@@ -9,9 +9,10 @@ changed since.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -26,14 +27,18 @@ from features.shot import SHOT_FEATURE_NAMES
 from models.lead import LeadModel
 from models.players import PlayerReference
 from models.settings import Settings
+from models.xg import XgModel
 
 from ..contracts import MatchEvent, ModelRef, Output, PitchEvent, ShotEvent, TrackingFrame
+from .challenger import lead_comparison, xg_comparison
 from .frame_history import FrameHistory, Snapshot
 from .live import FrameInputs, MatchLive, num
 from .model_serving import LeadServer, XgServer
 from .pitch_context import live_pitch_context
 from .shot_context import shot_context
 from .state import MatchState, StateStore
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BREAK_EVENTS",
@@ -150,12 +155,15 @@ class MatchProcessor:
         xg: XgServer | None = None,
         lead: LeadServer | None = None,
         observer: Observer | None = None,
+        challengers: tuple[XgServer | None, LeadServer | None] = (None, None),
     ) -> None:
         self.store: StateStore = StateStore() if store is None else store
         self.config = config or LiveConfig()
         self.reference = reference or PlayerReference()
         self.xg = xg
         self.lead = lead
+        # The versions the registry's challenger alias names, scored beside production.
+        self.xg_challenger, self.lead_challenger = challengers
         self._matches: OrderedDict[str, MatchState] = OrderedDict()
         # Dropped from memory while changed since their checkpoint: the next checkpoint writes them.
         self._evicted: dict[str, MatchState] = {}
@@ -373,7 +381,9 @@ class MatchProcessor:
             context, features = self._shot_context(state, event, received)
             outputs.append(context)
             if self.xg is not None and self.xg.model is not None:
-                outputs.append(self._xg(state, event, received, features, context.data["source"]))
+                scored = self._xg(state, event, received, features, context.data["source"])
+                outputs.append(scored)
+                outputs.extend(self._challenge_xg(state, event, received, features, scored))
         elif isinstance(event, PitchEvent):
             started = time.perf_counter()
             pitch = live_pitch_context(event, self.reference, self.stats.features)
@@ -391,7 +401,9 @@ class MatchProcessor:
                     self._output(state, "pitch_context", event.ts, received, payload, event.simulated)
                 )
                 if self.lead is not None and self.lead.model is not None:
-                    outputs.append(self._lead_curve(state, event, received, pitch.features, self.lead.model))
+                    curve = self._lead_curve(state, event, received, pitch.features, self.lead.model)
+                    outputs.append(curve)
+                    outputs.extend(self._challenge_lead(state, event, received, pitch.features, curve))
         return outputs
 
     def _history(self, state: MatchState) -> FrameHistory | None:
@@ -448,7 +460,7 @@ class MatchProcessor:
         model = self.xg.model if self.xg is not None else None
         if model is None:  # checked by the caller; keeps the type checker honest
             raise RuntimeError("no xG model")
-        penalty = event.shot.shot_type == "Penalty" or event.period == 5
+        penalty = _is_penalty(event)
         started = time.perf_counter()
         scored = model.score(features, penalty=penalty)
         self.observer.timed("inference", "xg", time.perf_counter() - started)
@@ -488,6 +500,62 @@ class MatchProcessor:
         simulated = event.simulated or ctx.simulated
         return self._output(state, "shot_context", event.ts, received, payload, simulated), ctx.features
 
+    def _challenge_xg(
+        self, state: MatchState, event: ShotEvent, received: Received, features: Any, scored: Output
+    ) -> list[Output]:
+        """The challenger's xG of the same shot, beside production's."""
+        production = self.xg.model if self.xg is not None else None
+        challenger = self.xg_challenger.model if self.xg_challenger is not None else None
+        if production is None or challenger is None:
+            return []
+        penalty, xg = _is_penalty(event), scored.data["xg"]
+        return self._challenge(
+            state,
+            event,
+            received,
+            "xg_challenger",
+            challenger,
+            lambda: xg_comparison(event, features, penalty, production, xg, challenger),
+        )
+
+    def _challenge_lead(
+        self, state: MatchState, event: PitchEvent, received: Received, context: Any, curve: Output
+    ) -> list[Output]:
+        production = self.lead.model if self.lead is not None else None
+        challenger = self.lead_challenger.model if self.lead_challenger is not None else None
+        if production is None or challenger is None:
+            return []
+        lead, probabilities = curve.data["current_lead_ft"], curve.data["probabilities"]
+        return self._challenge(
+            state,
+            event,
+            received,
+            "lead_curve_challenger",
+            challenger,
+            lambda: lead_comparison(event.event_id, context, lead, production, probabilities, challenger),
+        )
+
+    def _challenge(
+        self,
+        state: MatchState,
+        event: MatchEvent,
+        received: Received,
+        kind: str,
+        challenger: XgModel | LeadModel,
+        compare: Callable[[], dict[str, Any]],
+    ) -> list[Output]:
+        """One comparison output; a failing challenger costs its own output, never production's."""
+        try:
+            data = compare()
+        except Exception:
+            log.exception(
+                "%s challenger v%s failed on %s", challenger.name, challenger.version, event.event_id
+            )
+            self.stats.features["challenger_failed"] += 1
+            return []
+        ref = ModelRef(name=challenger.name, version=challenger.version)
+        return [self._output(state, kind, event.ts, received, data, event.simulated, ref)]
+
     def _output(
         self,
         state: MatchState,
@@ -510,6 +578,11 @@ class MatchProcessor:
             simulated=simulated,
             model=model,
         )
+
+
+def _is_penalty(event: ShotEvent) -> bool:
+    """Penalties and shoot-out kicks get the fixed rate, never the booster."""
+    return event.shot.shot_type == "Penalty" or event.period == 5
 
 
 def _named(names: tuple[str, ...], values: Any) -> dict[str, float | None]:

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ..contracts import Output
+from ..contracts import COMPARISON_KINDS, Output
 
 __all__ = [
     "InMemoryPublisher",
@@ -45,6 +45,15 @@ def channel_name(prefix: str, match_id: str, kind: str) -> str:
 def latest_key(prefix: str, match_id: str, kind: str) -> str:
     """The latest-state key of one match and kind: ``{prefix}:{match_id}:{kind}:latest``."""
     return f"{prefix}:{match_id}:{kind}:latest"
+
+
+def comparison_key(prefix: str, model: str) -> str:
+    """The Redis stream of one model's challenger comparisons: ``{prefix}:challenger:{model}``."""
+    return f"{prefix}:challenger:{model}"
+
+
+# Challenger comparisons kept per model (XADD MAXLEN ~): about a season of shots.
+COMPARISONS_KEPT = 100_000
 
 
 def now_ms() -> int:
@@ -221,6 +230,11 @@ class RedisPublisher:
         latest: dict[str, bytes] = {}
         for out in batch:
             payload = _encode(msgspec.structs.replace(out, published_ts=published_ts))
+            if out.kind in COMPARISON_KINDS and out.model is not None:
+                # Kept for `models compare --live`, never on a graphics channel.
+                key = comparison_key(self._prefix, out.model.name)
+                pipe.xadd(key, {"output": payload}, maxlen=COMPARISONS_KEPT, approximate=True)
+                continue
             pipe.publish(channel_name(self._prefix, out.match_id, out.kind), payload)
             # Only the last output per key survives a batch anyway: one SET per key, not per output.
             latest[latest_key(self._prefix, out.match_id, out.kind)] = payload
@@ -239,9 +253,14 @@ class InMemoryPublisher:
         self.stats = PublishStats()
         self.channels: dict[str, list[Output]] = defaultdict(list)
         self.latest: dict[str, Output] = {}
+        self.comparisons: dict[str, list[Output]] = defaultdict(list)
 
     async def publish(self, output: Output) -> None:
         stamped = msgspec.structs.replace(output, published_ts=now_ms())
+        if output.kind in COMPARISON_KINDS and output.model is not None:
+            self.comparisons[comparison_key(self._prefix, output.model.name)].append(stamped)
+            self.stats.published += 1
+            return
         self.channels[channel_name(self._prefix, output.match_id, output.kind)].append(stamped)
         self.latest[latest_key(self._prefix, output.match_id, output.kind)] = stamped
         self.stats.published += 1

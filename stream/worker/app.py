@@ -109,15 +109,16 @@ def _table(app: Any, name: str) -> TableStore:
     return TableStore(table)
 
 
-def _model_servers(settings: Settings) -> tuple[Any, XgServer, LeadServer]:
+def _model_servers(settings: Settings) -> tuple[Any, XgServer, LeadServer, tuple[XgServer, LeadServer]]:
     registry = open_registry(settings)
     xg, lead = XgServer(registry), LeadServer(registry)
-    xg.refresh_now()  # serve from the first event; later versions come through a timer
-    lead.refresh_now()
+    challengers = (XgServer(registry, alias="challenger"), LeadServer(registry, alias="challenger"))
+    for server in (xg, lead, *challengers):
+        server.refresh_now()  # serve from the first event; later versions come through a timer
     for name, model in (("xg", xg.model), ("lead", lead.model)):
         if model is None:
             log.warning("no production %s model in %s: its outputs are off", name, settings.registry_dir)
-    return registry, xg, lead
+    return registry, xg, lead, challengers
 
 
 def _publisher(
@@ -181,8 +182,9 @@ def create_app(
         len(reference.sprint_speed_fps),
         len(reference.pop_time_s),
     )
-    registry, xg, lead = _model_servers(settings)
-    processor = MatchProcessor(match_states, LiveConfig.from_settings(settings), reference, xg, lead)
+    registry, xg, lead, challengers = _model_servers(settings)
+    config = LiveConfig.from_settings(settings)
+    processor = MatchProcessor(match_states, config, reference, xg, lead, challengers=challengers)
     ledger = InputLedger(input_offsets, processor.stats)
     # Late-bound: the metrics are built just below, before anything is published.
     publisher, client = _publisher(
@@ -208,7 +210,8 @@ def create_app(
 
     pump = Pump(ledger, publisher, _dead_letter_sink(deadletter), fetch, checkpointer, metrics)
     agents = _agents(app, settings, pump, processor, {"tracking": tracking, "events": events})
-    _tasks(app, settings, _TaskParts(publisher, xg, lead, metrics, ledger, drift, client))
+    servers = (xg, lead, *challengers)
+    _tasks(app, settings, _TaskParts(publisher, servers, metrics, ledger, drift, client))
     _save_on_rebalance_and_shutdown(app, checkpointer)
     return WorkerParts(
         app,
@@ -245,8 +248,7 @@ def _agents(
 
 class _TaskParts(NamedTuple):
     publisher: Publisher
-    xg: XgServer
-    lead: LeadServer
+    servers: tuple[XgServer | LeadServer, ...]  # production and challenger of each model
     metrics: WorkerMetrics
     ledger: InputLedger
     drift: DriftMonitor
@@ -261,11 +263,11 @@ def _tasks(app: Any, settings: Settings, parts: _TaskParts) -> None:
 
     app.task(deliver)
 
-    async def follow_production_model() -> None:
-        await parts.xg.refresh()
-        await parts.lead.refresh()
+    async def follow_model_aliases() -> None:
+        for server in parts.servers:
+            await server.refresh()
 
-    app.timer(interval=settings.model_poll_s)(follow_production_model)
+    app.timer(interval=settings.model_poll_s)(follow_model_aliases)
     input_topics = (settings.topic_tracking, settings.topic_events)
 
     async def measure_lag() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from models.registry import ModelRegistry, ModelVersion
 from models.settings import Settings
 from stream.probe import wait_until_flowing
 from stream.sources.producer import RecordProducer
@@ -43,6 +44,23 @@ def isolated_names(prefix: str) -> dict[str, str]:
         "topic_deadletter": f"{run}.deadletter",
         "app_id": f"pitchside-{run}",
     }
+
+
+def production_copy(registry: ModelRegistry, name: str = "xg") -> tuple[ModelVersion, int]:
+    """Production and a new version holding the same booster (what a test checks is which version
+    scored what, not how well)."""
+    production = registry.production(name)
+    assert production is not None, f"no production {name} to copy"
+    copy = registry.register(
+        name,
+        registry.load_artifact(name, production.version),
+        feature_names=list(production.feature_names),
+        params={},
+        metrics={},
+        lineage={"copy_of": production.version},
+        extra=production.extra,
+    )
+    return production, copy.version
 
 
 @pytest.fixture(scope="session")

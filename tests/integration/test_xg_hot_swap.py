@@ -19,7 +19,7 @@ from stream.worker.app import redis_client
 from tests.factories import live_shot
 
 from .collect import Collector
-from .conftest import WorkerProcess, isolated_names
+from .conftest import WorkerProcess, isolated_names, production_copy
 
 
 @pytest.fixture
@@ -38,18 +38,7 @@ async def test_a_new_production_version_takes_over_mid_stream_and_every_shot_is_
 ) -> None:
     settings = Settings(**own_registry)  # type: ignore[arg-type]
     registry: ModelRegistry = open_registry(settings)  # seeded: the baseline v1 is production
-    baseline = registry.production("xg")
-    assert baseline is not None
-    # v2: the same booster registered again (what matters here is which version scored a shot).
-    v2 = registry.register(
-        "xg",
-        registry.load_artifact("xg", baseline.version),
-        feature_names=list(baseline.feature_names),
-        params={},
-        metrics={},
-        lineage={"copy_of": baseline.version},
-        extra=baseline.extra,
-    ).version
+    baseline, v2 = production_copy(registry)
     registry.approve("xg", v2)
     match_id = f"xg-{uuid.uuid4().hex[:8]}"
     client = redis_client(settings)

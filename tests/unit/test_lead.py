@@ -201,3 +201,38 @@ def test_an_unusable_stored_support_range_refuses_the_model(stored: dict[str, ob
     assert support_range(None) is None and support_range({"low_ft": 8, "high_ft": 20}) == (8.0, 20.0)
     with pytest.raises(ModelLoadError, match="unusable lead support"):
         support_range(stored)
+
+
+def test_a_lead_challenger_is_scored_beside_production_on_the_same_pitch(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    registry.seed_from(Settings().baseline_registry_dir)
+    shipped = registry.get("lead", 1)
+    again = registry.register(
+        "lead",
+        registry.load_artifact("lead", 1),
+        feature_names=list(shipped.feature_names),
+        params=shipped.params,
+        metrics={},
+        lineage={},
+        extra={**(shipped.extra or {}), "calibration": {"method": "platt", "scale": 0.5, "shift": 0.0}},
+    )
+    registry.challenge("lead", again.version)
+    production, challenger = LeadServer(registry), LeadServer(registry, alias="challenger")
+    assert production.refresh_now() and challenger.refresh_now()
+    proc = MatchProcessor(
+        reference=PlayerReference({"r1": 29.0}, {("c1", "2B"): 1.95}),
+        lead=production,
+        challengers=(None, challenger),
+    )
+    event = PitchEvent(
+        match_id="g1", event_id="e1", ts=1, type="pitch", pitch=pitch_body(runner_lead_ft=12.5)
+    )
+    outputs = {o.kind: o for o in proc.on_event(event, Received(1, 2))}
+    curve, compared = outputs["lead_curve"], outputs["lead_curve_challenger"]
+    assert compared.data["production"] == {
+        "version": 1,
+        "current_probability": curve.data["current_probability"],
+    }
+    mine = compared.data["challenger"]
+    assert mine["version"] == again.version and len(mine["probabilities"]) == 21
+    assert mine["current_probability"] != curve.data["current_probability"]  # a flatter calibration

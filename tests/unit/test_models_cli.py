@@ -306,3 +306,16 @@ def test_show_exits_1_when_a_report_file_changed_after_registration(
     code, out = run(env, "show", "xg", "1", "--json")
     assert code == 1 and '"reports_ok": false' in out and '"artifact_ok": true' in out
     assert "the report changed after registration" in out.strip().splitlines()[-1]
+
+
+def test_challenge_then_withdraw_from_the_command_line(env: dict[str, str], reg: ModelRegistry) -> None:
+    code, out = run(env, "challenge", "xg", "2", "--note", "one more feature")
+    assert code == 0 and out.strip() == "xg: challenger is v2; production stays v1"
+    code, out = run(env, "history", "xg")
+    assert code == 0 and "challenger v2 (was none)" in out and "one more feature" in out
+    code, out = run(env, "challenge", "xg", "--withdraw")
+    assert code == 0 and out.strip() == "xg: challenger v2 withdrawn"
+    for args in (["challenge", "xg"], ["challenge", "xg", "2", "--withdraw"], ["challenge", "xg", "1"]):
+        code, out = run(env, *args)
+        assert code == 1
+        one_error_line(out)

@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 import pytest
+from msgspec.structs import replace as msgspec_replace
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from stream.contracts import Output
+from stream.contracts import ModelRef, Output
 from stream.outputs.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
 
 
@@ -30,6 +31,9 @@ class FakePipeline:
 
     def set(self, key: str, payload: bytes, ex: int) -> None:
         self.ops.append(("set", key, payload, ex))
+
+    def xadd(self, key: str, fields: dict[str, bytes], maxlen: int, approximate: bool) -> None:
+        self.ops.append(("xadd", key, fields["output"], maxlen, approximate))
 
     async def execute(self) -> None:
         if self.client.failures > 0:
@@ -147,3 +151,23 @@ async def test_a_batch_goes_in_whole_and_the_next_waits_for_room() -> None:
     assert pub.pending() == 3
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(pub.publish_many([output("m1", "frame", 4)]), timeout=0.05)
+
+
+async def test_challenger_outputs_go_to_the_models_comparison_stream_not_to_graphics() -> None:
+    client = FakeRedis()
+    pub = RedisPublisher(client)  # type: ignore[arg-type]
+    compared = msgspec_replace(output("m1", "xg_challenger", 1), model=ModelRef(name="xg", version=2))
+    await run_until_flushed(pub, [output("m1", "xg", 1), compared])
+    ops = [op for batch in client.executed for op in batch]
+    assert [(op[0], op[1]) for op in ops] == [
+        ("publish", "pitchside:m1:xg"),
+        ("xadd", "pitchside:challenger:xg"),
+        ("set", "pitchside:m1:xg:latest"),
+    ]
+    assert ops[1][3:] == (100_000, True) and orjson.loads(ops[1][2])["kind"] == "xg_challenger"
+    memory = InMemoryPublisher()
+    await memory.publish(compared)
+    assert not memory.channels and not memory.latest
+    assert memory.comparisons["pitchside:challenger:xg"] == [
+        msgspec_replace(compared, published_ts=memory.comparisons["pitchside:challenger:xg"][0].published_ts)
+    ]

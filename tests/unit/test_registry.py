@@ -572,3 +572,68 @@ def test_a_retrain_of_the_same_artifact_gives_its_record_and_keeps_status(
     other = register(elsewhere, artifact=b"another model")
     with pytest.raises(RegistryError, match="the retrained artifact differs"):
         reg.adopt_record("xg", 1, other)
+
+
+# --- the challenger alias -------------------------------------------------------------------------
+
+
+def test_a_challenger_is_kept_beside_production_in_the_audit_trail(reg: ModelRegistry) -> None:
+    for _ in range(3):
+        register(reg)
+    reg.approve("xg", 1)
+    reg.promote("xg", 1)
+    reg.challenge("xg", 2, "new features", by="ana")  # pending is enough to be compared live
+    assert (reg.alias_version("xg"), reg.alias_version("xg", "challenger")) == (1, 2)
+    reg.challenge("xg", 3, by="ana")
+    assert reg.withdraw_challenger("xg", "not better", by="ana") == 3
+    assert reg.alias_version("xg", "challenger") is None
+    trail = [(e.what, e.note) for e in reg.audit_trail("xg") if "challenger" in e.what]
+    assert trail == [
+        ("challenger v2 (was none)", "new features"),
+        ("challenger v3 (was v2)", None),
+        ("withdraw challenger v3", "not better"),
+    ]
+
+
+def test_a_challenger_that_is_promoted_stops_being_the_challenger(reg: ModelRegistry) -> None:
+    for _ in range(2):
+        register(reg)
+        reg.approve("xg", reg.versions("xg")[-1].version)
+    reg.promote("xg", 1)
+    reg.challenge("xg", 2)
+    reg.promote("xg", 2)
+    assert (reg.alias_version("xg"), reg.alias_version("xg", "challenger")) == (2, None)
+    reg.challenge("xg", 1)
+    reg.rollback("xg")  # v1 is production again: it cannot challenge itself
+    assert (reg.alias_version("xg"), reg.alias_version("xg", "challenger")) == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("production", "is production"),
+        ("rejected", "is Rejected"),
+        ("twice", "already the challenger"),
+        ("none", "no challenger to withdraw"),
+        ("reject-challenger", "withdraw it before rejecting"),
+    ],
+)
+def test_challenges_that_make_no_sense_are_refused(reg: ModelRegistry, setup: str, message: str) -> None:
+    for _ in range(2):
+        register(reg)
+    reg.approve("xg", 1)
+    reg.promote("xg", 1)
+    with pytest.raises(RefusedTransition, match=message):
+        if setup == "production":
+            reg.challenge("xg", 1)
+        elif setup == "rejected":
+            reg.reject("xg", 2)
+            reg.challenge("xg", 2)
+        elif setup == "twice":
+            reg.challenge("xg", 2)
+            reg.challenge("xg", 2)
+        elif setup == "none":
+            reg.withdraw_challenger("xg")
+        else:
+            reg.challenge("xg", 2)
+            reg.reject("xg", 2)

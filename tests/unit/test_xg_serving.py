@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -137,3 +138,29 @@ def test_no_production_model_means_context_without_xg(tmp_path: Path) -> None:
 def test_an_artifact_that_is_not_a_model_is_refused_by_name() -> None:
     with pytest.raises(ModelLoadError, match="xg v9: not a readable XGBoost model"):
         XgModel.from_artifact(b"junk", SHOT_FEATURE_NAMES, SHOT_FEATURE_NAMES, "xg", 9, 0.8)
+
+
+def test_the_challenger_scores_every_shot_beside_production_until_withdrawn(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    v1, v2 = register(registry, 1), register(registry, 2)
+    registry.promote("xg", v1)
+    registry.challenge("xg", v2)
+    production, challenger = XgServer(registry), XgServer(registry, alias="challenger")
+    assert production.refresh_now() and challenger.refresh_now()
+    proc = MatchProcessor(xg=production, challengers=(challenger, None))
+    goal = msgspec.structs.replace(shot(1), shot=ShotBody(outcome="Goal"))
+    outputs = {o.kind: o for o in proc.on_event(goal, Received(1, 2))}
+    scored, compared = outputs["xg"], outputs["xg_challenger"]
+    assert scored.model is not None and scored.model.version == v1  # graphics' xg stays production's
+    assert compared.model is not None and compared.model.version == v2
+    assert compared.data["production"] == {"version": v1, "xg": scored.data["xg"]}
+    named = outputs["shot_context"].data["features"]
+    features = np.array([np.nan if named[n] is None else named[n] for n in SHOT_FEATURE_NAMES])
+    assert challenger.model is not None
+    expected = challenger.model.score(features).probability
+    assert compared.data["challenger"]["xg"] == pytest.approx(expected, abs=1e-3)
+    assert compared.data["challenger"]["version"] == v2 and compared.data["goal"] is True
+    assert compared.data["challenger"]["xg"] != compared.data["production"]["xg"]  # two models
+    registry.withdraw_challenger("xg")
+    assert not challenger.refresh_now() and challenger.model is None
+    assert "xg_challenger" not in {o.kind for o in proc.on_event(shot(2), Received(1, 2))}

@@ -52,9 +52,11 @@ from features.kinematics import (
 from features.shot import (
     BODY_PARTS,
     DEFENDER,
+    FREEZE_FRAME_NAMES,
     KEEPER,
     PLAY_PATTERNS,
     SHOT_ATTRIBUTE_NAMES,
+    SHOT_FEATURE_NAMES,
     SHOT_GEOMETRY_NAMES,
     SHOT_TYPES,
     TEAMMATE,
@@ -65,6 +67,7 @@ from features.shot import (
     shot_attributes,
     shot_features,
     shot_geometry,
+    without_freeze_frame,
 )
 from features.spatial import (
     BallCarrier,
@@ -421,6 +424,21 @@ def _separation_build(one_team: bool) -> Callable[[Rng], Call]:
     return build
 
 
+def _shot_rows_build(rng: Rng) -> Call:
+    return Call((rng.uniform(0.0, 30.0, (int(rng.integers(1, 6)), len(SHOT_FEATURE_NAMES))),))
+
+
+def _rows_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    perm = _perm(rng, len(call.args[0]))
+    return Call((call.args[0][perm],), call.kwargs), perm
+
+
+def _freeze_frame_nan(call: Call) -> NanMasks:
+    mask = np.zeros(call.args[0].shape, dtype=bool)
+    mask[:, [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]] = True
+    return {"out": mask}
+
+
 def _pair_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
     perm = _perm(rng, len(call.args[0]))
     return Call(tuple(a[perm] for a in call.args), call.kwargs), perm
@@ -737,6 +755,15 @@ SHOT = [
         },
         nan=_features_nan,
         permute=_pair_permute,
+        per_item={"out": 0},
+    ),
+    Entry(
+        id="without_freeze_frame",
+        func=without_freeze_frame,
+        build=_shot_rows_build,
+        shapes=lambda call: {"out": call.args[0].shape},
+        nan=_freeze_frame_nan,
+        permute=_rows_permute,
         per_item={"out": 0},
     ),
 ]
