@@ -18,7 +18,7 @@ import xgboost as xgb
 
 from .errors import PitchsideError
 
-__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature", "load_booster"]
+__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature", "load_booster", "shot_log_loss"]
 
 FloatArray = npt.NDArray[np.float64]
 TOP_CONTRIBUTORS = 3
@@ -135,3 +135,9 @@ class XgModel:
             for i in order
         ]
         return XgPrediction(probability, named, float(contribs[-1]), top, "model")
+
+
+def shot_log_loss(p: float, goal: bool) -> float:
+    """One shot's log loss, ``p`` clipped away from 0 and 1 (live comparisons of two versions)."""
+    p = min(max(p, 1e-15), 1.0 - 1e-15)
+    return -math.log(p if goal else 1.0 - p)

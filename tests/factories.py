@@ -9,6 +9,8 @@ import msgspec
 
 from stream.contracts import (
     FreezeFramePlayer,
+    ModelRef,
+    Output,
     PassBody,
     PassEvent,
     PitchBody,
@@ -86,3 +88,25 @@ def pitch_body(**changes: Any) -> PitchBody:
         strikes=2,
     )
     return msgspec.structs.replace(base, **changes) if changes else base
+
+
+def xg_challenger_output(
+    n: int, production: float, challenger: float, goal: bool | None, versions: tuple[int, int]
+) -> Output:
+    """A challenger comparison of one shot, as the worker keeps it (``xg_challenger``)."""
+    data: dict[str, Any] = {
+        "event_id": f"s{n}",
+        "goal": goal,
+        "production": {"version": versions[0], "xg": production},
+        "challenger": {"version": versions[1], "xg": challenger},
+    }
+    return Output(
+        match_id="m1",
+        kind="xg_challenger",
+        seq=n,
+        event_ts=1,
+        produced_ts=1,
+        ingest_ts=1,
+        data=data,
+        model=ModelRef(name="xg", version=versions[1]),
+    )

@@ -8,19 +8,18 @@ known (a shot's is in its event), each one's log loss on those.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
 import msgspec
 import redis.asyncio as aioredis
 
+from models.xg import shot_log_loss
+
 from ..contracts import Output
 from .publisher import comparison_key
 
 __all__ = ["read_comparisons", "summarize"]
-
-_EPS = 1e-15
 
 
 async def read_comparisons(client: aioredis.Redis, prefix: str, model: str) -> list[Output]:
@@ -35,8 +34,7 @@ def _figure(data: dict[str, Any]) -> str:
 def _log_loss(pairs: list[tuple[float, bool]]) -> float | None:
     if not pairs:
         return None
-    total = sum(-math.log(max(p, _EPS)) if y else -math.log(max(1.0 - p, _EPS)) for p, y in pairs)
-    return round(total / len(pairs), 5)
+    return round(sum(shot_log_loss(p, y) for p, y in pairs) / len(pairs), 5)
 
 
 def summarize(outputs: list[Output]) -> list[dict[str, Any]]:

@@ -27,11 +27,12 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..contracts import OUTPUT_KINDS, Output
+from ..contracts import COMPARISON_KINDS, OUTPUT_KINDS, Output
 from ..decode import DEAD_LETTER_REASONS
 from ..match.processing import MatchProcessor
 from ..outputs.publisher import Publisher, now_ms
 from .batch_histogram import BatchHistogram, HistogramSeries
+from .challenger_metrics import ChallengerMetrics
 from .drift import DriftMonitor
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,7 @@ class WorkerMetrics:
         self.consumed = Counter(
             "pitchside_messages_consumed", "Input messages consumed", ["topic"], registry=self.registry
         )
+        self.challenger = ChallengerMetrics(self.registry)
         self.registry.register(_Counts(self))
         processor.observer = self
 
@@ -355,6 +357,7 @@ class WorkerMetrics:
             for kind, values in stamps.items():
                 ms = now - np.asarray(values, dtype=np.float64)
                 histogram.labels(kind).observe_many(np.maximum(ms, 0.0) / 1000.0)
+        self.challenger.record(o for o in batch if o.kind in COMPARISON_KINDS)
 
     @_harmless
     def batch_done(self) -> None:

@@ -28,14 +28,14 @@ import redis
 
 from models.registry import open_registry
 from models.settings import Settings
-from stream.contracts import GenericEvent, PitchEvent
+from stream.contracts import GenericEvent, PitchEvent, ShotEvent
 from stream.sources.pitches import savant_pitches
 from stream.sources.producer import RecordProducer
 from stream.stack import Stack
 from tests.factories import frame, live_shot
 from tests.ops_files import alert_rules, dashboard_exprs, probe_expr
 
-from .conftest import WorkerProcess, isolated_names, settings_env, wait_for_output
+from .conftest import WorkerProcess, isolated_names, production_copy, settings_env, wait_for_output
 from .prometheus import PrometheusServer, free_port
 
 T = TypeVar("T")
@@ -88,6 +88,10 @@ class Observed:
         asyncio.run(run())
 
 
+def with_outcome(shot: ShotEvent, outcome: str) -> ShotEvent:
+    return msgspec.structs.replace(shot, shot=msgspec.structs.replace(shot.shot, outcome=outcome))
+
+
 def real_pitches(settings: Settings, workdir: Path, limit: int, **changes: Any) -> list[PitchEvent]:
     """Real Savant pitches drawn like the lead model's training rows (2022, a training season;
     steal attempts with a lead; a seeded sample, since the file is grouped by catcher), as pitch
@@ -134,6 +138,9 @@ def observed(
         "publish_queue_max": "50",
     }
     settings = Settings(**worker_overrides)  # type: ignore[arg-type]
+    # A challenger beside production (the same booster), for the comparison panels.
+    registry = open_registry(settings)
+    registry.challenge("xg", production_copy(registry)[1], "comparison panels under test")
     worker = WorkerProcess(worker_overrides, work / "worker.log")
     prom: PrometheusServer | None = None
     try:
@@ -144,7 +151,10 @@ def observed(
         # own kind of data), enough to fill the drift window.
         obs.send(
             [frame(obs.match_id, n, ts=time.time_ns() // 1_000_000) for n in range(FRAMES)]
-            + [live_shot(obs.match_id, n) for n in range(SHOTS)]
+            + [
+                with_outcome(live_shot(obs.match_id, n), "Goal" if n % 3 == 0 else "Saved")
+                for n in range(SHOTS)
+            ]
             + [frame(m, 0, ts=time.time_ns() // 1_000_000) for m in (obs.silent_match, obs.break_match)]
             + [
                 GenericEvent(

@@ -4,42 +4,22 @@ outcome is known, each side's log loss."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pytest
 
-from stream.contracts import ModelRef, Output
 from stream.outputs.comparison import summarize
-
-
-def compared(
-    n: int, production: float, challenger: float, goal: bool | None, versions: tuple[int, int]
-) -> Output:
-    data: dict[str, Any] = {
-        "event_id": f"s{n}",
-        "goal": goal,
-        "production": {"version": versions[0], "xg": production},
-        "challenger": {"version": versions[1], "xg": challenger},
-    }
-    return Output(
-        match_id="m",
-        kind="xg_challenger",
-        seq=n,
-        event_ts=1,
-        produced_ts=1,
-        ingest_ts=1,
-        data=data,
-        model=ModelRef(name="xg", version=versions[1]),
-    )
+from tests.factories import xg_challenger_output
 
 
 def test_each_pair_of_versions_gets_its_counts_gap_and_log_losses() -> None:
     rows = summarize(
         [
-            compared(1, 0.2, 0.4, True, (1, 2)),
-            compared(2, 0.1, 0.1, False, (1, 2)),
-            compared(3, 0.3, 0.5, None, (1, 2)),  # no outcome yet: in the gap, not in the log loss
-            compared(4, 0.5, 0.5, True, (1, 3)),
+            xg_challenger_output(1, 0.2, 0.4, True, (1, 2)),
+            xg_challenger_output(2, 0.1, 0.1, False, (1, 2)),
+            xg_challenger_output(
+                3, 0.3, 0.5, None, (1, 2)
+            ),  # no outcome yet: in the gap, not in the log loss
+            xg_challenger_output(4, 0.5, 0.5, True, (1, 3)),
         ]
     )
     first, second = rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ from stream.outputs.publisher import InMemoryPublisher
 from stream.worker.app import WorkerParts, create_app
 from stream.worker.lag import consumer_lag
 from stream.worker.metrics import ConsumeSensor
-from tests.factories import encode, frame, pass_event, pitch_body
+from tests.factories import encode, frame, pass_event, pitch_body, xg_challenger_output
 
 Scrape = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -196,3 +197,20 @@ async def test_lag_counts_from_the_last_processed_offset_or_the_log_start() -> N
     # 90..99 unprocessed on t[0]; nothing processed on t[1] whose log starts at 20; u[0] all.
     assert lag == {("t", 0): 10, ("t", 1): 30, ("u", 0): 7}
     assert await consumer_lag(consumer, ledger, ["v"]) == {}
+
+
+def test_the_challengers_record_is_counted_with_each_sides_log_loss(parts: WorkerParts) -> None:
+    batch = [xg_challenger_output(n, 0.25, 0.5, goal, (1, 2)) for n, goal in enumerate((True, False, None))]
+    parts.metrics.on_batch(batch, 0.001)
+    got = scrape(parts)
+    assert (
+        got[
+            ("pitchside_challenger_scored_total", (("challenger", "2"), ("model", "xg"), ("production", "1")))
+        ]
+        == 3
+    )
+    assert got[("pitchside_challenger_outcomes_total", (("model", "xg"),))] == 2
+    production = got[("pitchside_challenger_log_loss_total", (("model", "xg"), ("side", "production")))]
+    challenger = got[("pitchside_challenger_log_loss_total", (("model", "xg"), ("side", "challenger")))]
+    assert production == pytest.approx(-math.log(0.25) - math.log(0.75))
+    assert challenger == pytest.approx(-2 * math.log(0.5))

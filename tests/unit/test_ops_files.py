@@ -43,6 +43,9 @@ COUNTERS = {
     "pitchside_redis_retries_total",
     "pitchside_model_swaps_total",
     "pitchside_model_load_failures_total",
+    "pitchside_challenger_scored_total",
+    "pitchside_challenger_outcomes_total",
+    "pitchside_challenger_log_loss_total",
 }
 GAUGES = {
     "pitchside_model_info",
