@@ -172,8 +172,11 @@ class AuditEntry:
 class _Aliases:
     production: int | None = None
     history: tuple[int, ...] = ()
-    changes: tuple[AliasChange, ...] = ()
+    changes: tuple[AliasChange, ...] = ()  # production moves only: promote, rollback
     challenger: int | None = None
+    # Kept apart from ``changes``: a reader from before challengers (a worker mid-upgrade, or a
+    # release rolled back) ignores unknown fields but would refuse unknown actions in ``changes``.
+    challenger_changes: tuple[AliasChange, ...] = ()
 
 
 class ModelRegistry:
@@ -222,6 +225,10 @@ class ModelRegistry:
         """Every promotion and rollback of ``name``, oldest first (none recorded before this field)."""
         return self._aliases(_check_name(name)).changes
 
+    def challenger_changes(self, name: str) -> tuple[AliasChange, ...]:
+        """Every challenge and withdrawal of ``name``, oldest first."""
+        return self._aliases(_check_name(name)).challenger_changes
+
     def audit_trail(self, name: str) -> list[AuditEntry]:
         """Everything that happened to ``name``, oldest first: each version's registration, approval
         and rejection, and each promotion and rollback, with who, when and why."""
@@ -231,7 +238,7 @@ class ModelRegistry:
             for entry in (self._read(name, n),)
             for change in entry.status_history
         ]
-        for move in self.alias_changes(name):
+        for move in (*self.alias_changes(name), *self.challenger_changes(name)):
             came_from = "none" if move.previous is None else f"v{move.previous}"
             what = f"{move.action} v{move.version} (was {came_from})"
             if move.action == "withdraw":
@@ -395,19 +402,11 @@ class ModelRegistry:
             history = (
                 aliases.history if aliases.production is None else (*aliases.history, aliases.production)
             )
-            now = datetime.now(UTC)
-            changes = (
-                *aliases.changes,
-                AliasChange("promote", version, aliases.production, now, by or _user(), note),
-            )
-            challenger = aliases.challenger
-            if challenger == version:  # it won: nothing left to compare it with
-                changes = (
-                    *changes,
-                    AliasChange("withdraw", version, version, now, by or _user(), "promoted"),
-                )
-                challenger = None
-            self._write_aliases(name, _Aliases(version, history, changes, challenger))
+            now, who = datetime.now(UTC), by or _user()
+            changes = (*aliases.changes, AliasChange("promote", version, aliases.production, now, who, note))
+            moved = replace(aliases, production=version, history=history, changes=changes)
+            # A challenger that won has nothing left to be compared with.
+            self._write_aliases(name, _without_challenger(moved, version, now, who, "promoted"))
         return entry
 
     def rollback(self, name: str, note: str | None = None, *, by: str | None = None) -> ModelVersion:
@@ -427,12 +426,15 @@ class ModelRegistry:
                     f"cannot roll {name} back to v{entry.version}: it is now {entry.status}; "
                     "promote an Approved version instead"
                 )
-            change = AliasChange(
-                "rollback", entry.version, aliases.production, datetime.now(UTC), by or _user(), note
+            at, who = datetime.now(UTC), by or _user()
+            change = AliasChange("rollback", entry.version, aliases.production, at, who, note)
+            moved = replace(
+                aliases,
+                production=entry.version,
+                history=aliases.history[:-1],
+                changes=(*aliases.changes, change),
             )
-            changes = (*aliases.changes, change)
-            challenger = None if aliases.challenger == entry.version else aliases.challenger
-            self._write_aliases(name, _Aliases(entry.version, aliases.history[:-1], changes, challenger))
+            self._write_aliases(name, _without_challenger(moved, entry.version, at, who, "rolled back to"))
         return entry
 
     def challenge(
@@ -452,9 +454,8 @@ class ModelRegistry:
             change = AliasChange(
                 "challenge", version, aliases.challenger, datetime.now(UTC), by or _user(), note
             )
-            self._write_aliases(
-                name, replace(aliases, challenger=version, changes=(*aliases.changes, change))
-            )
+            changes = (*aliases.challenger_changes, change)
+            self._write_aliases(name, replace(aliases, challenger=version, challenger_changes=changes))
         return entry
 
     def withdraw_challenger(self, name: str, note: str | None = None, *, by: str | None = None) -> int:
@@ -466,7 +467,8 @@ class ModelRegistry:
                 raise RefusedTransition(f"{name} has no challenger to withdraw")
             withdrawn = aliases.challenger
             change = AliasChange("withdraw", withdrawn, withdrawn, datetime.now(UTC), by or _user(), note)
-            self._write_aliases(name, replace(aliases, challenger=None, changes=(*aliases.changes, change)))
+            changes = (*aliases.challenger_changes, change)
+            self._write_aliases(name, replace(aliases, challenger=None, challenger_changes=changes))
         return withdrawn
 
     def seed_from(self, source_root: Path) -> list[str]:
@@ -665,3 +667,11 @@ def open_registry(settings: Settings) -> ModelRegistry:
     registry = ModelRegistry(settings.registry_dir)
     registry.seed_from(settings.baseline_registry_dir)
     return registry
+
+
+def _without_challenger(aliases: _Aliases, production: int, at: datetime, by: str, why: str) -> _Aliases:
+    """``aliases`` with the challenger withdrawn (and the withdrawal recorded) if it is ``production``."""
+    if aliases.challenger != production:
+        return aliases
+    change = AliasChange("withdraw", production, production, at, by, why)
+    return replace(aliases, challenger=None, challenger_changes=(*aliases.challenger_changes, change))

@@ -45,7 +45,7 @@ def _git() -> dict[str, Any] | None:
         commit = _run("rev-parse", "HEAD")
         # Untracked files do not change what was trained; modified tracked ones may.
         dirty = bool(_run("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.SubprocessError):  # no git, not a checkout, or git hung
         return None
     return {"commit": commit, "dirty": dirty}
 

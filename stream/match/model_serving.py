@@ -116,10 +116,14 @@ class ModelServer(Generic[M]):
 
     def _due(self) -> int | None:
         wanted = self._wanted()
-        if wanted is None and self.alias != "production" and self.model is not None and self.wanted is None:
-            # A challenger withdrawn: stop scoring it. Production keeps serving when its alias is
-            # unreadable or gone: a worker never drops the model graphics depend on.
-            log.info("%s %s v%s withdrawn", self.name, self.alias, self.model.version)
+        read = wanted is not None or self.wanted is None  # None from a read, not from an error
+        stale = self.model is not None and (wanted is None or wanted in self.failed)
+        if self.alias != "production" and read and stale and self.model is not None:
+            # A challenger withdrawn, or moved to a version that cannot load: stop scoring the old
+            # one. Production keeps serving whatever its alias says: graphics depend on it.
+            log.info(
+                "%s %s v%s no longer named: not scored any more", self.name, self.alias, self.model.version
+            )
             self.model = None
             self.counts["withdrawn"] += 1
         if (

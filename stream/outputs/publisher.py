@@ -20,6 +20,7 @@ from typing import Protocol
 import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..contracts import COMPARISON_KINDS, Output
@@ -67,6 +68,7 @@ class PublishStats(msgspec.Struct):
     batches: int = 0
     errors: int = 0
     retries: int = 0
+    comparisons_lost: int = 0  # challenger outputs Redis refused (never graphics' outputs)
 
 
 class Publisher(Protocol):
@@ -228,12 +230,12 @@ class RedisPublisher:
         published_ts = now_ms()
         pipe = self._client.pipeline(transaction=False)
         latest: dict[str, bytes] = {}
+        compared: list[tuple[str, bytes]] = []
         for out in batch:
             payload = _encode(msgspec.structs.replace(out, published_ts=published_ts))
             if out.kind in COMPARISON_KINDS and out.model is not None:
                 # Kept for `models compare --live`, never on a graphics channel.
-                key = comparison_key(self._prefix, out.model.name)
-                pipe.xadd(key, {"output": payload}, maxlen=COMPARISONS_KEPT, approximate=True)
+                compared.append((comparison_key(self._prefix, out.model.name), payload))
                 continue
             pipe.publish(channel_name(self._prefix, out.match_id, out.kind), payload)
             # Only the last output per key survives a batch anyway: one SET per key, not per output.
@@ -241,8 +243,22 @@ class RedisPublisher:
         for key, payload in latest.items():
             pipe.set(key, payload, ex=self._ttl)
         await pipe.execute()
-        self.stats.published += len(batch)
+        self.stats.published += len(batch) - len(compared)
         self.stats.batches += 1
+        if compared:
+            await self._keep_comparisons(compared)
+
+    async def _keep_comparisons(self, compared: list[tuple[str, bytes]]) -> None:
+        """The challenger's outputs, after graphics' and apart from them: a failure here (an ACL
+        without XADD, a key of another type, Redis away) is logged and costs only these."""
+        pipe = self._client.pipeline(transaction=False)
+        for key, payload in compared:
+            pipe.xadd(key, {"output": payload}, maxlen=COMPARISONS_KEPT, approximate=True)
+        try:
+            await pipe.execute()
+        except RedisError as exc:
+            self.stats.comparisons_lost += len(compared)
+            log.warning("could not keep %d challenger output(s): %s", len(compared), exc)
 
 
 class InMemoryPublisher:
@@ -259,7 +275,6 @@ class InMemoryPublisher:
         stamped = msgspec.structs.replace(output, published_ts=now_ms())
         if output.kind in COMPARISON_KINDS and output.model is not None:
             self.comparisons[comparison_key(self._prefix, output.model.name)].append(stamped)
-            self.stats.published += 1
             return
         self.channels[channel_name(self._prefix, output.match_id, output.kind)].append(stamped)
         self.latest[latest_key(self._prefix, output.match_id, output.kind)] = stamped

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from msgspec.structs import replace as msgspec_replace
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from stream.contracts import ModelRef, Output
 from stream.outputs.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
@@ -158,16 +159,38 @@ async def test_challenger_outputs_go_to_the_models_comparison_stream_not_to_grap
     pub = RedisPublisher(client)  # type: ignore[arg-type]
     compared = msgspec_replace(output("m1", "xg_challenger", 1), model=ModelRef(name="xg", version=2))
     await run_until_flushed(pub, [output("m1", "xg", 1), compared])
-    ops = [op for batch in client.executed for op in batch]
-    assert [(op[0], op[1]) for op in ops] == [
+    graphics, kept = client.executed  # graphics' pipeline first, the comparisons' after it
+    assert [(op[0], op[1]) for op in graphics] == [
         ("publish", "pitchside:m1:xg"),
-        ("xadd", "pitchside:challenger:xg"),
         ("set", "pitchside:m1:xg:latest"),
     ]
-    assert ops[1][3:] == (100_000, True) and orjson.loads(ops[1][2])["kind"] == "xg_challenger"
+    assert [(op[0], op[1], *op[3:]) for op in kept] == [("xadd", "pitchside:challenger:xg", 100_000, True)]
+    assert orjson.loads(kept[0][2])["kind"] == "xg_challenger" and pub.stats.published == 1
     memory = InMemoryPublisher()
     await memory.publish(compared)
     assert not memory.channels and not memory.latest
-    assert memory.comparisons["pitchside:challenger:xg"] == [
-        msgspec_replace(compared, published_ts=memory.comparisons["pitchside:challenger:xg"][0].published_ts)
-    ]
+    [kept_in_memory] = memory.comparisons["pitchside:challenger:xg"]
+    assert msgspec_replace(kept_in_memory, published_ts=0) == msgspec_replace(compared, published_ts=0)
+
+
+async def test_a_refused_comparison_write_costs_only_the_comparisons() -> None:
+    class RefusingXadd(FakeRedis):
+        def pipeline(self, transaction: bool = True) -> FakePipeline:
+            pipe = super().pipeline(transaction)
+            real_execute = pipe.execute
+
+            async def execute() -> None:
+                if any(op[0] == "xadd" for op in pipe.ops):
+                    raise ResponseError("NOPERM this user has no permissions to run the 'xadd' command")
+                await real_execute()
+
+            pipe.execute = execute  # type: ignore[method-assign]
+            return pipe
+
+    client = RefusingXadd()
+    pub = RedisPublisher(client)  # type: ignore[arg-type]
+    compared = msgspec_replace(output("m1", "xg_challenger", 1), model=ModelRef(name="xg", version=2))
+    await run_until_flushed(pub, [output("m1", "xg", 1), compared, output("m1", "xg", 2)])
+    published = [op for batch in client.executed for op in batch if op[0] == "publish"]
+    assert [orjson.loads(op[2])["seq"] for op in published] == [1, 2]  # graphics got everything
+    assert pub.stats.comparisons_lost == 1 and pub.stats.errors == 0

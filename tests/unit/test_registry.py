@@ -9,8 +9,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -606,6 +607,38 @@ def test_a_challenger_that_is_promoted_stops_being_the_challenger(reg: ModelRegi
     reg.challenge("xg", 1)
     reg.rollback("xg")  # v1 is production again: it cannot challenge itself
     assert (reg.alias_version("xg"), reg.alias_version("xg", "challenger")) == (1, None)
+    withdrawals = [(c.version, c.note) for c in reg.challenger_changes("xg") if c.action == "withdraw"]
+    assert withdrawals == [(2, "promoted"), (1, "rolled back to")]
+
+
+# aliases.json as the registry wrote and read it before challengers.
+class _OldChange(msgspec.Struct):
+    action: Literal["promote", "rollback"]
+    version: int
+    previous: int | None
+    at: str
+    by: str | None = None
+    note: str | None = None
+
+
+class _OldAliases(msgspec.Struct):
+    production: int | None = None
+    history: tuple[int, ...] = ()
+    changes: tuple[_OldChange, ...] = ()
+
+
+def test_a_reader_from_before_challengers_still_reads_the_aliases(reg: ModelRegistry) -> None:
+    """A worker mid-upgrade, or a release rolled back, must still follow production."""
+
+    for _ in range(3):
+        register(reg)
+        reg.approve("xg", reg.versions("xg")[-1].version)
+    reg.promote("xg", 1)
+    reg.challenge("xg", 2)
+    reg.promote("xg", 2)  # withdraws the challenger
+    reg.challenge("xg", 3)
+    old = msgspec.json.decode((reg.root / "xg" / "aliases.json").read_bytes(), type=_OldAliases)
+    assert old.production == 2 and [c.action for c in old.changes] == ["promote", "promote"]
 
 
 @pytest.mark.parametrize(

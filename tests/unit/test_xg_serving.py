@@ -164,3 +164,19 @@ def test_the_challenger_scores_every_shot_beside_production_until_withdrawn(tmp_
     registry.withdraw_challenger("xg")
     assert not challenger.refresh_now() and challenger.model is None
     assert "xg_challenger" not in {o.kind for o in proc.on_event(shot(2), Received(1, 2))}
+
+
+def test_a_challenger_moved_to_a_version_that_cannot_load_stops_the_old_one(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    v1, v2 = register(registry, 1), register(registry, 2)
+    broken = registry.register(
+        "xg", b"not a model", feature_names=list(SHOT_FEATURE_NAMES), params={}, metrics={}, lineage={}
+    ).version
+    registry.promote("xg", v1)
+    registry.challenge("xg", v2)
+    challenger = XgServer(registry, alias="challenger")
+    assert challenger.refresh_now() and challenger.model is not None
+    registry.challenge("xg", broken)
+    assert not challenger.refresh_now() and broken in challenger.failed  # refused ...
+    challenger.refresh_now()
+    assert challenger.model is None  # ... and v2, no longer named, is not scored any more
