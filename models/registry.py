@@ -1,5 +1,6 @@
 """A model registry in a local directory: every trained version with its metadata, its approval status,
-and the ``production`` alias that running workers poll to hot-swap.
+and the ``production`` alias that running workers poll to hot-swap (and the ``challenger`` they score
+beside it).
 
 Layout under ``root``::
 
@@ -7,7 +8,8 @@ Layout under ``root``::
     {name}/v{N}/meta.json      what it was trained on, how it scored, who approved it
     {name}/v{N}/report.md ...  the training report and its figures
     {name}/aliases.json        {"production": N | null, "history": [earlier productions, newest last],
-                                "changes": [every promotion and rollback: who, when, from which version]}
+                                "changes": [every promotion and rollback: who, when, from which version],
+                                "challenger": N | null, "challenger_changes": [challenges, withdrawals]}
 
 A version directory appears whole or not at all: it is written beside its final place and renamed.
 Files that readers poll (``aliases.json``, ``meta.json``) are replaced atomically, so readers take no
@@ -148,7 +150,8 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class AliasChange:
-    """One move of the ``production`` alias: the audit trail of promotions and rollbacks."""
+    """One move of an alias: promotions and rollbacks of ``production``, challenges and withdrawals
+    of ``challenger``; together the aliases' audit trail."""
 
     action: Literal["promote", "rollback", "challenge", "withdraw"]
     version: int  # the alias after the change (withdraw: the version withdrawn)
@@ -231,14 +234,16 @@ class ModelRegistry:
 
     def audit_trail(self, name: str) -> list[AuditEntry]:
         """Everything that happened to ``name``, oldest first: each version's registration, approval
-        and rejection, and each promotion and rollback, with who, when and why."""
+        and rejection, each promotion and rollback, each challenge and withdrawal, with who, when
+        and why."""
         trail = [
             AuditEntry(change.at, f"v{entry.version} {change.status}", change.by, change.note)
             for n in self._require(name)
             for entry in (self._read(name, n),)
             for change in entry.status_history
         ]
-        for move in (*self.alias_changes(name), *self.challenger_changes(name)):
+        aliases = self._aliases(name)
+        for move in (*aliases.changes, *aliases.challenger_changes):
             came_from = "none" if move.previous is None else f"v{move.previous}"
             what = f"{move.action} v{move.version} (was {came_from})"
             if move.action == "withdraw":

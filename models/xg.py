@@ -18,7 +18,15 @@ import xgboost as xgb
 
 from .errors import PitchsideError
 
-__all__ = ["ModelLoadError", "XgModel", "XgPrediction", "describe_feature", "load_booster", "shot_log_loss"]
+__all__ = [
+    "ModelLoadError",
+    "XgModel",
+    "XgPrediction",
+    "describe_feature",
+    "load_booster",
+    "shot_log_loss",
+    "top_contributors",
+]
 
 FloatArray = npt.NDArray[np.float64]
 TOP_CONTRIBUTORS = 3
@@ -63,6 +71,18 @@ def describe_feature(name: str, value: float, plain: Mapping[str, tuple[str, str
     words = name.partition("=")[2] or name
     words = words.replace("_", " ")
     return words if value >= 0.5 else f"not {words}"
+
+
+def top_contributors(
+    names: Sequence[str],
+    values: FloatArray,
+    contributions: FloatArray,
+    plain: Mapping[str, tuple[str, str]] = _PLAIN,
+) -> list[str]:
+    """The :data:`TOP_CONTRIBUTORS` features that moved the log-odds most, in words with their
+    SHAP value: ``"distance 24 m: -0.41"``. ``contributions`` per feature, without the bias."""
+    order = np.argsort(-np.abs(contributions))[:TOP_CONTRIBUTORS]
+    return [f"{describe_feature(names[i], float(values[i]), plain)}: {contributions[i]:+.2f}" for i in order]
 
 
 def load_booster(
@@ -129,11 +149,7 @@ class XgModel:
         margin = float(contribs.sum())
         probability = 1.0 / (1.0 + math.exp(-margin))
         named = {n: float(c) for n, c in zip(self.feature_names, contribs[:-1], strict=True)}
-        order = np.argsort(-np.abs(contribs[:-1]))[:TOP_CONTRIBUTORS]
-        top = [
-            f"{describe_feature(self.feature_names[i], float(features[i]))}: {contribs[i]:+.2f}"
-            for i in order
-        ]
+        top = top_contributors(self.feature_names, features, contribs[:-1])
         return XgPrediction(probability, named, float(contribs[-1]), top, "model")
 
 

@@ -20,7 +20,7 @@ from .lead_pipeline import LeadOptions, train_lead
 from .pipeline import TrainOptions, train_xg
 from .shots import TrainingDataError
 
-__all__ = ["BaselineCheck", "retrain_baselines", "update_shipped"]
+__all__ = ["BaselineCheck", "describe", "not_reproduced", "retrain_baselines", "update_shipped"]
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,14 @@ def retrain_baselines(
     return checks
 
 
+def not_reproduced(checks: list[BaselineCheck]) -> list[str]:
+    """``name vN`` of each shipped version its retrain did not reproduce."""
+    return [f"{c.shipped.name} v{c.shipped.version}" for c in checks if not c.reproduced]
+
+
 def update_shipped(shipped_root: Path, checks: list[BaselineCheck]) -> list[ModelVersion]:
     """Give each reproduced shipped version its retrain's record; refuses if any was not reproduced."""
-    failed = [f"{c.shipped.name} v{c.shipped.version}" for c in checks if not c.reproduced]
+    failed = not_reproduced(checks)
     if failed:
         raise TrainingDataError(f"not reproduced, so not updated: {', '.join(failed)}")
     shipped = ModelRegistry(shipped_root)

@@ -210,7 +210,7 @@ def train_baselines_command(
     (the same model file and metrics)."""
     import tempfile
 
-    from training.baselines import describe, retrain_baselines, update_shipped
+    from training.baselines import describe, not_reproduced, retrain_baselines, update_shipped
 
     settings = settings_of(ctx)
     step = (lambda _s: None) if as_json else (lambda s: click.echo(f"- {s} ..."))
@@ -232,6 +232,6 @@ def train_baselines_command(
             for entry in update_shipped(settings.baseline_registry_dir, checks):
                 if not as_json:
                     click.echo(f"updated the record of {entry.name} v{entry.version} in {entry.path}")
-    differ = [f"{c.shipped.name} v{c.shipped.version}" for c in checks if not c.reproduced]
+    differ = not_reproduced(checks)
     if differ:
         raise click.ClickException(f"not reproduced: {', '.join(differ)}; see the lines above")

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from models.xg import TOP_CONTRIBUTORS, XgModel, describe_feature
+from models.xg import XgModel, top_contributors
 
 from .savant import LeadDataset
 from .shot_dataset import ShotDataset
@@ -76,17 +76,13 @@ def explain_pitches(
         x = data.x[row]
         contribs = booster.predict(xgb.DMatrix(x.reshape(1, -1)), pred_contribs=True)[0] * scale
         margin = float(contribs.sum()) + shift
-        order = np.argsort(-np.abs(contribs[:-1]))[:TOP_CONTRIBUTORS]
         explained.append(
             {
                 "label": f"{label}: runner {data.runner[row]} v catcher {data.catcher[row]}",
                 "success": bool(data.success[row]),
                 "lead_ft": float(x[names.index("lead_ft")]),
                 "probability": round(1.0 / (1.0 + math.exp(-margin)), 3),
-                "why": [
-                    f"{describe_feature(names[i], float(x[i]), LEAD_PLAIN)}: {contribs[i]:+.2f}"
-                    for i in order
-                ],
+                "why": top_contributors(names, x, contribs[:-1], LEAD_PLAIN),
             }
         )
     return explained

@@ -32,7 +32,7 @@ def xg_comparison(
     event: ShotEvent,
     features: Any,
     penalty: bool,
-    production: XgModel,
+    production_version: int,
     production_xg: float,
     challenger: XgModel,
 ) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def xg_comparison(
     return {
         "event_id": event.event_id,
         "goal": shot_outcome(event),
-        "production": {"version": production.version, "xg": round(production_xg, 4)},
+        "production": {"version": production_version, "xg": round(production_xg, 4)},
         "challenger": {"version": challenger.version, "xg": round(scored.probability, 4)},
         "explanation": scored.top,
     }
@@ -50,7 +50,7 @@ def lead_comparison(
     event_id: str,
     context: Any,
     lead_ft: float | None,
-    production: LeadModel,
+    production_version: int,
     production_curve: Any,
     challenger: LeadModel,
 ) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def lead_comparison(
     return {
         "event_id": event_id,
         "current_lead_ft": lead_ft,
-        "production": {"version": production.version, "current_probability": at_lead(production_curve)},
+        "production": {"version": production_version, "current_probability": at_lead(production_curve)},
         "challenger": {
             "version": challenger.version,
             "current_probability": at_lead(curve),

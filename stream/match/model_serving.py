@@ -117,8 +117,8 @@ class ModelServer(Generic[M]):
     def _due(self) -> int | None:
         wanted = self._wanted()
         read = wanted is not None or self.wanted is None  # None from a read, not from an error
-        stale = self.model is not None and (wanted is None or wanted in self.failed)
-        if self.alias != "production" and read and stale and self.model is not None:
+        stale = wanted is None or wanted in self.failed
+        if self.alias != "production" and self.model is not None and read and stale:
             # A challenger withdrawn, or moved to a version that cannot load: stop scoring the old
             # one. Production keeps serving whatever its alias says: graphics depend on it.
             log.info(

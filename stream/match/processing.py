@@ -503,12 +503,11 @@ class MatchProcessor:
     def _challenge_xg(
         self, state: MatchState, event: ShotEvent, received: Received, features: Any, scored: Output
     ) -> list[Output]:
-        """The challenger's xG of the same shot, beside production's."""
-        production = self.xg.model if self.xg is not None else None
+        """The challenger's xG of the same shot, beside production's (``scored``)."""
         challenger = self.xg_challenger.model if self.xg_challenger is not None else None
-        if production is None or challenger is None:
+        if challenger is None or scored.model is None:
             return []
-        penalty, xg = _is_penalty(event), scored.data["xg"]
+        penalty, production, xg = _is_penalty(event), scored.model.version, scored.data["xg"]
         return self._challenge(
             state,
             event,
@@ -521,11 +520,11 @@ class MatchProcessor:
     def _challenge_lead(
         self, state: MatchState, event: PitchEvent, received: Received, context: Any, curve: Output
     ) -> list[Output]:
-        production = self.lead.model if self.lead is not None else None
         challenger = self.lead_challenger.model if self.lead_challenger is not None else None
-        if production is None or challenger is None:
+        if challenger is None or curve.model is None:
             return []
-        lead, probabilities = curve.data["current_lead_ft"], curve.data["probabilities"]
+        production, lead = curve.model.version, curve.data["current_lead_ft"]
+        probabilities = curve.data["probabilities"]
         return self._challenge(
             state,
             event,
