@@ -20,7 +20,9 @@ Geometry features (metres, degrees, counts):
 - ``nearest_defender_m``: nearest outfield opponent; ``defenders_within_3m``: how many are that close.
 
 Event attributes are one-hot over fixed vocabularies (StatsBomb's names; anything else, or nothing,
-leaves the group all zero) plus four flags. :data:`SHOT_FEATURE_NAMES` orders the full vector.
+leaves the group all zero) plus four flags. What led to the shot (:mod:`features.buildup`) closes the
+vector; :data:`SHOT_FEATURE_NAMES` orders it. :data:`EVENT_FEATURE_NAMES` are the ones an event-only
+feed gives: everything but the players' geometry (:data:`FREEZE_FRAME_NAMES`).
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from .buildup import BUILDUP_NAMES
 from .coordinates import GOAL_HALF_WIDTH_M, GOAL_X_M
 
 __all__ = [
     "BODY_PARTS",
     "DEFENDER",
+    "EVENT_FEATURE_NAMES",
     "FREEZE_FRAME_NAMES",
     "KEEPER",
     "PLAY_PATTERNS",
@@ -99,7 +103,8 @@ SHOT_ATTRIBUTE_NAMES = (
     *(f"play_pattern={_slug(v)}" for v in PLAY_PATTERNS),
     *_FLAGS,
 )
-SHOT_FEATURE_NAMES = SHOT_GEOMETRY_NAMES + SHOT_ATTRIBUTE_NAMES
+SHOT_FEATURE_NAMES = SHOT_GEOMETRY_NAMES + SHOT_ATTRIBUTE_NAMES + BUILDUP_NAMES
+EVENT_FEATURE_NAMES = tuple(n for n in SHOT_FEATURE_NAMES if n not in FREEZE_FRAME_NAMES)
 
 _POST_LEFT = np.array([GOAL_X_M, GOAL_HALF_WIDTH_M])
 _POST_RIGHT = np.array([GOAL_X_M, -GOAL_HALF_WIDTH_M])
@@ -199,9 +204,14 @@ def shot_attributes(
     return out
 
 
-def shot_features(geometry: FloatArray, attributes: FloatArray) -> FloatArray:
-    """The full feature vector, :data:`SHOT_FEATURE_NAMES` order. Rows stack for many shots."""
-    return np.concatenate([geometry, attributes], axis=-1)
+def shot_features(
+    geometry: FloatArray, attributes: FloatArray, buildup: FloatArray | None = None
+) -> FloatArray:
+    """The full feature vector, :data:`SHOT_FEATURE_NAMES` order. Rows stack for many shots.
+    Without ``buildup`` (:func:`features.buildup.buildup_features`) what led to the shot is unknown."""
+    if buildup is None:
+        buildup = np.full((*np.shape(geometry)[:-1], len(BUILDUP_NAMES)), _NAN)
+    return np.concatenate([geometry, attributes, buildup], axis=-1)
 
 
 def without_freeze_frame(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -4,6 +4,14 @@ Explanations are XGBoost's SHAP values (``pred_contribs``): per feature, how muc
 shot's log-odds away from the average shot; they and the bias add up to the log-odds exactly. The
 top contributors are also written in plain words ("distance 24 m: -0.41"). Penalties are not scored
 by the booster: they get the model's fixed penalty rate (see the training report).
+
+Two paths, chosen per shot by what is known (:data:`PATHS`). A version trained in two stages keeps
+both in one booster: its first ``event_rounds`` trees are the **event-only** model (they never saw
+the players' geometry), the trees after them were boosted on top of that logit from shots whose
+players were known: the **full** model. A shot with any of :data:`features.shot.FREEZE_FRAME_NAMES`
+known (a freeze frame or tracking) is scored by every tree, any other by the first ``event_rounds``
+only; the SHAP values add up either way. A version trained in one stage scores every shot alike
+(``single``).
 """
 
 from __future__ import annotations
@@ -16,9 +24,12 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
+from features.shot import FREEZE_FRAME_NAMES
+
 from .errors import PitchsideError
 
 __all__ = [
+    "PATHS",
     "ModelLoadError",
     "XgModel",
     "XgPrediction",
@@ -30,6 +41,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 TOP_CONTRIBUTORS = 3
+DEFAULT_PENALTY_RATE = 0.76  # for a version that records none
+# How a shot was scored: by the full model, the event-only one, one model for all, or a fixed rate.
+PATHS = ("full", "event_only", "single", "penalty_rate")
 
 
 class ModelLoadError(PitchsideError):
@@ -43,6 +57,7 @@ class XgPrediction:
     bias: float
     top: list[str]
     method: str  # "model" or "penalty_rate"
+    path: str = "single"  # one of PATHS
 
 
 _PLAIN: dict[str, tuple[str, str]] = {
@@ -56,6 +71,9 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "keeper_to_line_m": ("keeper off the shot line", "{:.1f} m"),
     "nearest_defender_m": ("nearest defender", "{:.1f} m"),
     "defenders_within_3m": ("defenders within 3 m", "{:.0f}"),
+    "since_previous_s": ("previous action", "{:.1f} s before"),
+    "assist_length_m": ("assist", "{:.0f} m long"),
+    "counter_speed_mps": ("attack speed", "{:.1f} m/s"),
 }
 
 
@@ -112,16 +130,28 @@ def load_booster(
 
 
 class XgModel:
-    """One registered xG version held in memory."""
+    """One registered xG version held in memory. ``feature_names`` are the booster's, in its order;
+    ``columns`` picks them from the vector the worker computes (:data:`features.shot.SHOT_FEATURE_NAMES`),
+    so a version trained before features were added still serves."""
 
     def __init__(
-        self, booster: xgb.Booster, feature_names: Sequence[str], name: str, version: int, penalty_rate: float
+        self,
+        booster: xgb.Booster,
+        feature_names: Sequence[str],
+        name: str,
+        version: int,
+        penalty_rate: float,
+        event_rounds: int | None = None,
+        columns: Sequence[int] | None = None,
     ) -> None:
         self.booster = booster
         self.feature_names = tuple(feature_names)
         self.name = name
         self.version = version
         self.penalty_rate = penalty_rate
+        self.event_rounds = event_rounds
+        self.columns = np.arange(len(self.feature_names)) if columns is None else np.asarray(columns)
+        self._players = [i for i, n in enumerate(self.feature_names) if n in FREEZE_FRAME_NAMES]
 
     @classmethod
     def from_artifact(
@@ -132,25 +162,77 @@ class XgModel:
         name: str,
         version: int,
         penalty_rate: float,
+        event_rounds: int | None = None,
     ) -> XgModel:
         """Load a UBJ/JSON artifact (its checksum already verified by the registry) and refuse one
-        built for features other than the ones this code computes."""
-        booster = load_booster(artifact, feature_names, expected_features, name, version)
-        return cls(booster, feature_names, name, version, penalty_rate)
+        built on a feature this code does not compute."""
+        unknown = [n for n in feature_names if n not in expected_features]
+        if unknown:
+            raise ModelLoadError(
+                f"{name} v{version} expects features this code does not compute ({unknown[:5]}): "
+                "retrain it with this code"
+            )
+        booster = load_booster(artifact, feature_names, feature_names, name, version)
+        if event_rounds is not None and not 0 < event_rounds <= booster.num_boosted_rounds():
+            raise ModelLoadError(
+                f"{name} v{version}: event_rounds {event_rounds} outside the booster's "
+                f"{booster.num_boosted_rounds()} rounds"
+            )
+        columns = [list(expected_features).index(n) for n in feature_names]
+        return cls(booster, feature_names, name, version, penalty_rate, event_rounds, columns)
+
+    @classmethod
+    def from_record(
+        cls,
+        artifact: bytes,
+        feature_names: Sequence[str],
+        extra: Mapping[str, object] | None,
+        expected_features: Sequence[str],
+        name: str,
+        version: int,
+    ) -> XgModel:
+        """As :meth:`from_artifact`, the penalty rate and the event-only rounds read from the
+        version's ``extra`` record (absent: :data:`DEFAULT_PENALTY_RATE`, one path)."""
+        extra = extra or {}
+        rate, rounds = extra.get("penalty_rate"), extra.get("event_rounds")
+        penalty_rate = float(rate) if isinstance(rate, int | float) else DEFAULT_PENALTY_RATE
+        event_rounds = rounds if isinstance(rounds, int) and not isinstance(rounds, bool) else None
+        return cls.from_artifact(
+            artifact, feature_names, expected_features, name, version, penalty_rate, event_rounds
+        )
+
+    def path_of(self, x: FloatArray) -> str:
+        """Which path scores a shot with these (booster-order) features."""
+        if self.event_rounds is None:
+            return "single"
+        return "full" if np.isfinite(x[self._players]).any() else "event_only"
 
     def score(self, features: FloatArray, penalty: bool = False) -> XgPrediction:
-        """One shot: ``features`` in :attr:`feature_names` order (NaN = unknown)."""
+        """One shot: ``features`` in the worker's order (NaN = unknown)."""
         if penalty:
-            return XgPrediction(
-                self.penalty_rate, {}, 0.0, [f"penalty: fixed rate {self.penalty_rate:.2f}"], "penalty_rate"
-            )
-        matrix = xgb.DMatrix(features.reshape(1, -1))
-        contribs = self.booster.predict(matrix, pred_contribs=True)[0]
+            top = [f"penalty: fixed rate {self.penalty_rate:.2f}"]
+            return XgPrediction(self.penalty_rate, {}, 0.0, top, "penalty_rate", "penalty_rate")
+        x = features[self.columns]
+        path = self.path_of(x)
+        rounds = (0, self.event_rounds or 0) if path == "event_only" else (0, 0)
+        matrix = xgb.DMatrix(x.reshape(1, -1))
+        contribs = self.booster.predict(matrix, pred_contribs=True, iteration_range=rounds)[0]
         margin = float(contribs.sum())
         probability = 1.0 / (1.0 + math.exp(-margin))
         named = {n: float(c) for n, c in zip(self.feature_names, contribs[:-1], strict=True)}
-        top = top_contributors(self.feature_names, features, contribs[:-1])
-        return XgPrediction(probability, named, float(contribs[-1]), top, "model")
+        top = top_contributors(self.feature_names, x, contribs[:-1])
+        return XgPrediction(probability, named, float(contribs[-1]), top, "model", path)
+
+    def predict(self, x: FloatArray) -> FloatArray:
+        """Probabilities of many shots (rows in booster order), each by its own path."""
+        matrix = xgb.DMatrix(x)
+        p: FloatArray = self.booster.predict(matrix).astype(np.float64)
+        if self.event_rounds is not None:
+            event = ~np.isfinite(x[:, self._players]).any(axis=1)
+            if event.any():
+                only = self.booster.predict(xgb.DMatrix(x[event]), iteration_range=(0, self.event_rounds))
+                p[event] = only
+        return p
 
 
 def shot_log_loss(p: float, goal: bool) -> float:

@@ -134,6 +134,24 @@ class FreezeFramePlayer(_Record, frozen=True):
     player: PlayerRef | None = None
 
 
+ActionKind = Literal["pass", "take_on", "shot", "save", "defence", "duel", "other"]
+SetPiece = Literal["corner", "free_kick", "throw_in", "goal_kick", "kick_off"]
+
+
+class PrecedingAction(_Record, frozen=True):
+    """One on-ball action before a shot, as the provider's feed gives it with the shot (see
+    :mod:`features.buildup` for the kinds). ``own``: by the shooting team. Locations in the pitch frame."""
+
+    kind: ActionKind
+    own: bool
+    ts: EpochMs
+    location: Point | None = None
+    end_location: Point | None = None
+    cross: bool = False
+    through_ball: bool = False
+    set_piece: SetPiece | None = None
+
+
 class ShotBody(_Record, frozen=True):
     outcome: Label | None = None
     body_part: Label | None = None
@@ -147,6 +165,9 @@ class ShotBody(_Record, frozen=True):
     under_pressure: bool = False
     provider_xg: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
     freeze_frame: Annotated[list[FreezeFramePlayer], msgspec.Meta(max_length=MAX_OBJECTS)] | None = None
+    # The actions that led to the shot, oldest first, when the feed knows them (Wyscout-style feeds);
+    # without it the worker takes them from the match's events it has seen.
+    preceding: Annotated[list[PrecedingAction], msgspec.Meta(max_length=16)] | None = None
 
 
 class PassBody(_Record, frozen=True):
@@ -154,6 +175,9 @@ class PassBody(_Record, frozen=True):
     recipient: PlayerRef | None = None
     outcome: Label | None = None
     height: Label | None = None
+    cross: bool = False
+    through_ball: bool = False
+    set_piece: SetPiece | None = None
 
 
 class PitchBody(_Record, frozen=True):

@@ -51,7 +51,13 @@ def _retrain_xg(shipped: ModelVersion, data_dir: Path, into: ModelRegistry, step
     holdout, seed = split.get("holdout"), split.get("seed")
     if not isinstance(holdout, str) or not isinstance(seed, int):
         raise TrainingDataError(f"{shipped.name} v{shipped.version}: lineage lacks split.holdout/seed")
-    options = TrainOptions(data_dir / "statsbomb" / "shots", holdout, seed, search=True, name=shipped.name)
+    recorded = shipped.lineage.get("data")
+    names = [recorded] if isinstance(recorded, str) else list(recorded or [])
+    # Recorded relative to the shared data root ("data/statsbomb/shots"): found under data_dir here.
+    paths = tuple(data_dir / str(n).removeprefix("data/") for n in names) or (
+        data_dir / "statsbomb" / "shots",
+    )
+    options = TrainOptions(paths, holdout, seed, search=True, name=shipped.name)
     return train_xg(options, into, step=step).version
 
 

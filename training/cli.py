@@ -61,12 +61,17 @@ def train() -> None:
 
 @train.command("xg")
 @click.option(
-    "--data", type=click.Path(path_type=Path), help="shots file/dir or open-data dir [default: shared shots]"
+    "--data",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="shots file/dir or open-data dir, StatsBomb or Wyscout; repeat for several "
+    "[default: the shared StatsBomb shots and Wyscout shots]",
 )
 @click.option(
     "--holdout",
     default=None,
-    help="competition_season held out for evaluation [default: 11_4, La Liga 2018/19]",
+    help="competition-seasons held out for evaluation, comma-separated "
+    "[default: 11_4,wyscout_Spain: La Liga 2018/19 (StatsBomb) and 2017/18 (Wyscout)]",
 )
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option(
@@ -79,15 +84,21 @@ def train() -> None:
 @click.pass_context
 @one_line_errors
 def train_xg_command(
-    ctx: click.Context, data: Path | None, holdout: str | None, seed: int, search: bool, override_gate: bool
+    ctx: click.Context,
+    data: tuple[Path, ...],
+    holdout: str | None,
+    seed: int,
+    search: bool,
+    override_gate: bool,
 ) -> None:
-    """Train the open-play xG model on StatsBomb shots and register it."""
+    """Train the open-play xG model (event-only and full paths) on StatsBomb and Wyscout shots and
+    register it."""
     from training.pipeline import TrainOptions, train_xg
     from training.split import DEFAULT_HOLDOUT
 
     settings = settings_of(ctx)
-    source = data or settings.data_dir / "statsbomb" / "shots"
-    options = TrainOptions(source, holdout or DEFAULT_HOLDOUT, seed, search, override_gate)
+    source = data or (settings.data_dir / "statsbomb" / "shots", settings.data_dir / "wyscout")
+    options = TrainOptions(tuple(source), holdout or DEFAULT_HOLDOUT, seed, search, override_gate)
     bars = _Bars()
     result = train_xg(
         options, open_registry(settings), step=lambda s: click.echo(f"- {s} ..."), progress=bars
@@ -97,6 +108,9 @@ def train_xg_command(
         f"held out: {summary['split']['holdout_name']} ({summary['split']['rows']['test']} open-play shots)"
     )
     click.echo(_table(summary["metrics"]["holdout"]))
+    if summary["metrics"]["holdout_event_feeds"]:
+        click.echo("held-out shots of event-only feeds (no provider xG to compare with):")
+        click.echo(_table(summary["metrics"]["holdout_event_feeds"]))
     click.echo(f"gate: {summary['gate']['verdict']}")
     click.echo(
         f"registered {version.name} v{version.version}: PendingManualApproval; "

@@ -62,9 +62,11 @@ def fit(
     feature_names: tuple[str, ...],
     seed: int,
     params: dict[str, Any] | None = None,
+    base: xgb.Booster | None = None,
 ) -> Fitted:
     """One booster, stopped when the validation log loss has not improved for 100 rounds; the
-    returned model keeps only the trees up to the best round."""
+    returned model keeps only the trees up to the best round. With ``base``, boosting goes on from
+    its trees (their logit is where the new trees start), and the result holds both."""
     chosen = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
     names = [n.replace("=", "_") for n in feature_names]  # xgboost refuses some characters in names
     train = xgb.DMatrix(x_train, label=y_train, feature_names=names)
@@ -76,8 +78,9 @@ def fit(
         evals=[(valid, "valid")],
         early_stopping_rounds=EARLY_STOPPING,
         verbose_eval=False,
+        xgb_model=base,
     )
-    best = int(booster.best_iteration)
+    best = int(booster.best_iteration)  # counted over the base's rounds too
     # Keep the best trees only: the artifact then scores exactly what was validated.
     trimmed = booster[: best + 1]
     trimmed.feature_names = None

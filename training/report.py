@@ -127,9 +127,17 @@ def render_report(summary: dict[str, Any]) -> str:
     lines = [
         f"# {summary['name']} — evaluation report",
         "",
-        f"Trained {summary['created']} from {summary['data']} ({summary['shots_total']} shots; "
+        f"Trained {summary['created']} from {', '.join(summary['data'])} ({summary['shots_total']} shots; "
         f"{summary['shots_open_play']} open play, {summary['shots_penalty']} penalties, "
-        f"{summary['shots_shootout']} shoot-out kicks). Event data: StatsBomb Open Data.",
+        f"{summary['shots_shootout']} shoot-out kicks; by provider: "
+        f"{', '.join(f'{k} {v}' for k, v in summary['providers'].items())}). Event data: StatsBomb "
+        "Open Data; Wyscout (Pappalardo et al. 2019, CC BY 4.0).",
+        "",
+        f"Two paths in one booster: its first {summary['event_rounds']} of {summary['rounds']} rounds are "
+        "the event-only model (trained on every shot with the players' geometry hidden); the rounds after "
+        "them were boosted on its logit from the shots whose players were known (the full model). The "
+        "worker scores a shot with a freeze frame or tracking by the full model, any other by the "
+        "event-only one; `model, event-only` below scores every held-out shot as if it had none.",
         "",
         "## Held-out evaluation",
         "",
@@ -141,6 +149,16 @@ def render_report(summary: dict[str, Any]) -> str:
         "",
         _metrics_table(m["holdout"]),
         "",
+        *(
+            [
+                "Held-out shots of event-only feeds (Wyscout: no freeze frame, no provider xG):",
+                "",
+                _metrics_table(m["holdout_event_feeds"]),
+                "",
+            ]
+            if m.get("holdout_event_feeds")
+            else []
+        ),
         f"Gate: {summary['gate']['verdict']}",
         "",
         "![reliability](reliability.png)",

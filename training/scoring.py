@@ -13,6 +13,7 @@ from features.baseball import PITCH_FEATURE_NAMES
 from features.shot import FREEZE_FRAME_NAMES, SHOT_FEATURE_NAMES, without_freeze_frame
 from models.players import load_player_reference
 from models.registry import ModelRegistry
+from models.xg import XgModel
 from models.xg import load_booster as serving_booster
 
 from .metrics import scores
@@ -20,18 +21,14 @@ from .savant import load_opportunities
 from .shot_dataset import build_dataset
 from .shots import TrainingDataError, load_shots
 
-__all__ = ["evaluate_lead_version", "evaluate_version", "load_booster"]
+__all__ = ["evaluate_lead_version", "evaluate_version", "load_booster", "load_xg"]
 
 
 def load_booster(
     registry: ModelRegistry, name: str, version: int | None, features: tuple[str, ...] = SHOT_FEATURE_NAMES
 ) -> tuple[xgb.Booster, int]:
     """The booster of ``version`` (default: production), checksum and feature schema checked."""
-    if version is None:
-        production = registry.production(name)
-        if production is None:
-            raise TrainingDataError(f"{name} has no production version: pass --version or promote one")
-        version = production.version
+    version = _version(registry, name, version)
     meta = registry.get(name, version)
     # The serving loader's checks (feature schema, readable artifact), for a batch of rows here.
     booster = serving_booster(
@@ -41,12 +38,32 @@ def load_booster(
     return booster, version
 
 
+def load_xg(registry: ModelRegistry, name: str, version: int | None) -> XgModel:
+    """An xG version (default: production) as the worker serves it: both paths, checks included."""
+    used = _version(registry, name, version)
+    meta = registry.get(name, used)
+    artifact = registry.load_artifact(name, used)
+    model = XgModel.from_record(artifact, meta.feature_names, meta.extra, SHOT_FEATURE_NAMES, name, used)
+    model.booster.set_param({"nthread": 0})  # whole files: every core
+    return model
+
+
+def _version(registry: ModelRegistry, name: str, version: int | None) -> int:
+    if version is not None:
+        return version
+    production = registry.production(name)
+    if production is None:
+        raise TrainingDataError(f"{name} has no production version: pass --version or promote one")
+    return production.version
+
+
 def evaluate_version(
     registry: ModelRegistry, name: str, shots_path: Path, version: int | None, event_only: bool = False
 ) -> dict[str, Any]:
-    """Score the open-play shots of a file; ``event_only`` scores them as if none had a freeze frame
-    (the players' geometry unknown), as most live feeds give them."""
-    booster, used = load_booster(registry, name, version)
+    """Score the open-play shots of a file, each by the path the worker would take; ``event_only``
+    scores them as if none had a freeze frame (the players' geometry unknown), as most live feeds
+    give them."""
+    model = load_xg(registry, name, version)
     data = build_dataset(load_shots(shots_path))
     rows: npt.NDArray[np.bool_] = data.kind == "open_play"
     if not rows.any():
@@ -57,13 +74,13 @@ def evaluate_version(
     scored = compared if compared.any() else rows
     x = data.x[scored]
     players = np.isfinite(x[:, [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]]).any(axis=1)
-    p = booster.predict(xgb.DMatrix(without_freeze_frame(x) if event_only else x)).astype(np.float64)
+    p = model.predict((without_freeze_frame(x) if event_only else x)[:, model.columns])
     metrics = {"model": scores(data.goal[scored], p)}
     if compared.any():
         metrics["statsbomb_xg"] = scores(data.goal[compared], data.provider_xg[compared])
     return {
         "name": name,
-        "version": used,
+        "version": model.version,
         "shots_scored": int(rows.sum()),
         "shots_without_provider_xg": int((rows & ~compared).sum()),
         "compared_with_statsbomb_xg": bool(compared.any()),

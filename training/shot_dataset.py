@@ -14,16 +14,18 @@ xG model learns open-play shots only; penalties get a fixed rate (see :mod:`trai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from features.buildup import buildup_features
 from features.coordinates import statsbomb_to_pitch
 from features.shot import SHOT_FEATURE_NAMES, roles_from_flags, shot_attributes, shot_features, shot_geometry
 
+from .buildup import statsbomb_actions
 from .shots import ShotRecord, TrainingDataError
 from .wyscout import wyscout_goal, wyscout_kind, wyscout_row
 
@@ -84,8 +86,9 @@ def shot_kind(event: dict[str, Any]) -> str:
     return "open_play"
 
 
-def shot_row(event: dict[str, Any]) -> FloatArray:
-    """The feature vector of one StatsBomb shot event."""
+def shot_row(event: dict[str, Any], previous: Sequence[dict[str, Any]] | None = None) -> FloatArray:
+    """The feature vector of one StatsBomb shot event; ``previous``, the actions before it
+    (:func:`training.buildup.preceding_actions`), when its match's events are known."""
     shot = event.get("shot") or {}
     location = event.get("location")
     shooter = (
@@ -113,7 +116,8 @@ def shot_row(event: dict[str, Any]) -> FloatArray:
         open_goal=bool(shot.get("open_goal")),
         under_pressure=bool(event.get("under_pressure")),
     )
-    return shot_features(geometry, attributes)
+    buildup = None if previous is None else buildup_features(statsbomb_actions(previous, event), shooter)
+    return shot_features(geometry, attributes, buildup)
 
 
 def _statsbomb(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
@@ -124,13 +128,13 @@ def _statsbomb(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
         raise TrainingDataError(f"shot {event.get('id')!r} in match {record.match_id} has no outcome")
     value = shot.get("statsbomb_xg")
     provider_xg = float(value) if isinstance(value, int | float) else np.nan
-    return shot_row(event), 1.0 if outcome == "Goal" else 0.0, provider_xg, shot_kind(event)
+    return shot_row(event, record.previous), 1.0 if outcome == "Goal" else 0.0, provider_xg, shot_kind(event)
 
 
 def _wyscout(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
     # Wyscout publishes no xG of its own: nothing to compare with on these rows.
     shot = record.event
-    return wyscout_row(shot, record.previous), float(wyscout_goal(shot)), np.nan, wyscout_kind(shot)
+    return wyscout_row(shot, record.previous or ()), float(wyscout_goal(shot)), np.nan, wyscout_kind(shot)
 
 
 def build_dataset(

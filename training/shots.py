@@ -26,6 +26,7 @@ from typing import Any
 
 from models.errors import PitchsideError
 
+from .buildup import preceding_actions
 from .wyscout import competition_key
 
 __all__ = ["ShotRecord", "TrainingDataError", "file_lineage", "hash_files", "load_shots"]
@@ -37,15 +38,15 @@ class TrainingDataError(PitchsideError):
 
 @dataclass(frozen=True, slots=True)
 class ShotRecord:
-    """One historical shot: where it comes from and the provider's original event (with, for
-    Wyscout, the events before it)."""
+    """One historical shot: where it comes from and the provider's original event, with the events
+    before it where the source has them (Wyscout's three; StatsBomb's from a whole match's events)."""
 
     match_id: str
     competition: str  # a competition-season, the unit of a held-out split
     competition_name: str
     event: dict[str, Any]
     provider: str = "statsbomb"  # or "wyscout"
-    previous: tuple[dict[str, Any], ...] = ()
+    previous: tuple[dict[str, Any], ...] | None = None  # None: the source does not say
 
 
 def _shot_files(path: Path) -> list[Path]:
@@ -115,10 +116,11 @@ def _from_open_data(root: Path) -> list[ShotRecord]:
         except (ValueError, OSError) as exc:
             raise TrainingDataError(f"{events}: not a StatsBomb event file ({exc})") from None
         key, label = competition.get(match_id, ("unknown", "unknown competition"))
+        if not isinstance(data, list):
+            raise TrainingDataError(f"{events}: not a StatsBomb event file (expected a list of events)")
         shots.extend(
-            ShotRecord(match_id, key, label, e)
-            for e in data
-            if isinstance(e, dict) and (e.get("type") or {}).get("name") == "Shot"
+            ShotRecord(match_id, key, label, data[i], previous=previous)
+            for i, previous in preceding_actions(data).items()
         )
     return shots
 

@@ -14,6 +14,11 @@ Here a shot becomes the same feature row a StatsBomb shot does (:data:`features.
   StatsBomb names the way the whole possession began; three events reach back less far.
 - technique and the four flags: Wyscout records none of them, so they stay 0, as for a StatsBomb
   shot without them.
+- what led to the shot (:mod:`features.buildup`) from the three events before it in the same period:
+  passes (``Cross`` and ``Free kick cross`` are crosses, ``Smart pass`` or tag 901 a through ball,
+  corners, free kicks, throw-ins and goal kicks set pieces), an attacking ground duel tagged
+  take-on (503/504) a take-on, saves, clearances; an opponent's locations turned into the shooting
+  team's direction.
 
 The outcome is tag 101 (goal). Tag ids and names are Wyscout's published list (also in kloppy's reader).
 """
@@ -26,11 +31,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from features.buildup import ActionRow, Actions, actions_from_rows, buildup_features
 from features.coordinates import wyscout_to_pitch
 from features.shot import shot_attributes, shot_features, shot_geometry
 
 __all__ = [
     "competition_key",
+    "wyscout_actions",
     "wyscout_body_part",
     "wyscout_goal",
     "wyscout_kind",
@@ -53,6 +60,22 @@ _SET_PIECES = {
     "Goal kick": "From Goal Kick",
 }
 _SHOOTOUT_PERIOD = "P"
+_THROUGH, _TAKE_ON_TAGS = 901, {503, 504}
+_CROSSES = {"Cross", "Free kick cross"}
+_PIECES = {
+    "Corner": "corner",
+    "Free Kick": "free_kick",
+    "Free kick cross": "free_kick",
+    "Throw in": "throw_in",
+    "Goal kick": "goal_kick",
+}
+_KINDS = {
+    "Pass": "pass",
+    "Shot": "shot",
+    "Save attempt": "save",
+    "Goalkeeper leaving line": "save",
+    "Duel": "duel",
+}
 
 
 def competition_key(competition: str) -> str:
@@ -98,14 +121,57 @@ def wyscout_play_pattern(shot: dict[str, Any], previous: Sequence[dict[str, Any]
     return "From Counter" if _COUNTER in _tags(shot) else "Regular Play"
 
 
-def _location(shot: dict[str, Any]) -> FloatArray:
-    positions = shot.get("positions") or []
-    first = positions[0] if positions and isinstance(positions[0], dict) else {}
-    x, y = first.get("x"), first.get("y")
+def _point(event: dict[str, Any], index: int, sign: float = 1.0) -> FloatArray:
+    positions = event.get("positions") or []
+    at = positions[index] if len(positions) > index and isinstance(positions[index], dict) else {}
+    x, y = at.get("x"), at.get("y")
     if not isinstance(x, int | float) or not isinstance(y, int | float):
         return np.array([np.nan, np.nan])
-    located: FloatArray = wyscout_to_pitch([float(x), float(y)])[0]
+    located: FloatArray = wyscout_to_pitch([float(x), float(y)], sign)[0]
     return located
+
+
+def _location(shot: dict[str, Any]) -> FloatArray:
+    return _point(shot, 0)
+
+
+def _kind(event: dict[str, Any], own: bool) -> str:
+    name, sub = str(event.get("eventName")), str(event.get("subEventName"))
+    if name == "Free Kick":
+        return "shot" if sub in ("Free kick shot", "Penalty") else "pass"
+    if name == "Duel" and own and sub == "Ground attacking duel" and _tags(event) & _TAKE_ON_TAGS:
+        return "take_on"
+    if name == "Others on the ball" and sub == "Clearance":
+        return "defence"
+    return _KINDS.get(name, "other")
+
+
+def _action(event: dict[str, Any], shot: dict[str, Any]) -> ActionRow:
+    own = event.get("teamId") == shot.get("teamId")
+    sign = 1.0 if own else -1.0  # Wyscout draws each event in its own team's direction
+    start, end = _point(event, 0, sign), _point(event, 1, sign)
+    sub = str(event.get("subEventName"))
+    kind = _kind(event, own)
+    passing = kind == "pass"
+    seconds = float(shot.get("eventSec") or 0.0) - float(event.get("eventSec") or 0.0)
+    return ActionRow(
+        kind,
+        own,
+        (float(start[0]), float(start[1])) if np.isfinite(start).all() else None,
+        (float(end[0]), float(end[1])) if passing and np.isfinite(end).all() else None,
+        seconds,
+        cross=passing and sub in _CROSSES,
+        through_ball=passing and (sub == "Smart pass" or _THROUGH in _tags(event)),
+        set_piece=_PIECES.get(sub) if passing else None,
+    )
+
+
+def wyscout_actions(shot: dict[str, Any], previous: Sequence[dict[str, Any]]) -> Actions:
+    """The events before ``shot`` in its period as :class:`features.buildup.Actions`."""
+    period = shot.get("matchPeriod")
+    return actions_from_rows(
+        [_action(e, shot) for e in previous if isinstance(e, dict) and e.get("matchPeriod") == period]
+    )
 
 
 def wyscout_row(shot: dict[str, Any], previous: Sequence[dict[str, Any]]) -> FloatArray:
@@ -116,4 +182,6 @@ def wyscout_row(shot: dict[str, Any], previous: Sequence[dict[str, Any]]) -> Flo
         wyscout_shot_type(shot),
         wyscout_play_pattern(shot, previous),
     )
-    return shot_features(shot_geometry(_location(shot)), attributes)
+    location = _location(shot)
+    buildup = buildup_features(wyscout_actions(shot, previous), location)
+    return shot_features(shot_geometry(location), attributes, buildup)

@@ -25,7 +25,6 @@ from models.xg import XgModel
 __all__ = ["LeadServer", "ModelServer", "ModelSource", "XgServer", "build_lead", "build_xg"]
 
 log = logging.getLogger(__name__)
-DEFAULT_PENALTY_RATE = 0.76
 
 
 class _Version(Protocol):
@@ -61,12 +60,7 @@ Builder = Callable[[bytes, _Version, str, int], M]
 
 
 def build_xg(artifact: bytes, meta: _Version, name: str, version: int) -> XgModel:
-    extra = meta.extra or {}
-    rate = extra.get("penalty_rate", DEFAULT_PENALTY_RATE)
-    penalty_rate = float(rate) if isinstance(rate, int | float) else DEFAULT_PENALTY_RATE
-    return XgModel.from_artifact(
-        artifact, meta.feature_names, SHOT_FEATURE_NAMES, name, version, penalty_rate
-    )
+    return XgModel.from_record(artifact, meta.feature_names, meta.extra, SHOT_FEATURE_NAMES, name, version)
 
 
 def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> LeadModel:

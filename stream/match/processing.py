@@ -404,6 +404,7 @@ class MatchProcessor:
                     curve = self._lead_curve(state, event, received, pitch.features, self.lead.model)
                     outputs.append(curve)
                     outputs.extend(self._challenge_lead(state, event, received, pitch.features, curve))
+        state.actions.observe(event)  # after a shot's context: what led to it came before it
         return outputs
 
     def _history(self, state: MatchState) -> FrameHistory | None:
@@ -473,6 +474,7 @@ class MatchProcessor:
             "team": event.team,
             "xg": round(scored.probability, 4),
             "method": scored.method,
+            "path": scored.path,
             "explanation": scored.top,
             "contributions": {k: round(v, 4) for k, v in scored.contributions.items()},
             "bias": round(scored.bias, 4),
@@ -485,7 +487,7 @@ class MatchProcessor:
     def _shot_context(self, state: MatchState, event: ShotEvent, received: Received) -> tuple[Output, Any]:
         max_age = self.config.shot_frame_max_age_ms
         started = time.perf_counter()
-        ctx = shot_context(event, self._history(state), max_age, self.stats.features)
+        ctx = shot_context(event, self._history(state), max_age, self.stats.features, state.actions)
         self.observer.timed("feature", "xg", time.perf_counter() - started)
         payload = {
             "event_id": event.event_id,

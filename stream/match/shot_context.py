@@ -13,7 +13,8 @@ The shooter's position is the event's ``location`` (where the ball was struck), 
 tracked position. The shooting team's attack direction is the event's ``attack``, else read from the
 frame (the shooter's side and ``home_attack``), else inferred from the location (the nearer goal;
 counted as ``attack_inferred``). The features themselves come from :mod:`features.shot`, the
-functions training uses on freeze frames.
+functions training uses on freeze frames; what led to the shot from the match's recent actions
+(:mod:`stream.match.buildup`), as training reads them from a match's events.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from features.buildup import buildup_features
 from features.coordinates import to_attacking
 from features.shot import roles_from_flags, roles_from_teams, shot_attributes, shot_features, shot_geometry
 
 from ..contracts import ShotEvent
+from .buildup import ActionLog
 from .frame_history import FrameHistory, Snapshot
 
 __all__ = ["SHOOTER_MATCH_RADIUS_M", "ShotContext", "shot_context"]
@@ -93,9 +96,14 @@ def _from_tracking(
 
 
 def shot_context(
-    event: ShotEvent, history: FrameHistory | None, max_age_ms: int, counts: Counter[str]
+    event: ShotEvent,
+    history: FrameHistory | None,
+    max_age_ms: int,
+    counts: Counter[str],
+    actions: ActionLog | None = None,
 ) -> ShotContext:
-    """The context of one shot; every fallback taken is counted in ``counts``."""
+    """The context of one shot; every fallback taken is counted in ``counts``. ``actions``, the
+    match's recent actions, give what led to the shot (unknown without them)."""
     shot = event.shot
     location = np.array(event.location[:2], dtype=np.float64) if event.location else None
     snap = history.nearest(event.ts, max_age_ms) if history is not None else None
@@ -122,10 +130,14 @@ def shot_context(
     elif attack is None:
         attack = _infer_attack(shooter, counts)
     counts[f"shot_from_{source}"] += 1
+    buildup = None
     if source == "none" or attack is None:
         geometry = shot_geometry(_NAN2)
     else:
-        geometry = shot_geometry(to_attacking(shooter, attack)[0], to_attacking(players, attack), roles)
+        turned = to_attacking(shooter, attack)[0]
+        geometry = shot_geometry(turned, to_attacking(players, attack), roles)
+        if actions is not None:
+            buildup = buildup_features(actions.before(event, attack), turned)
     attributes = shot_attributes(
         shot.body_part,
         shot.technique,
@@ -136,4 +148,4 @@ def shot_context(
         open_goal=shot.open_goal,
         under_pressure=shot.under_pressure,
     )
-    return ShotContext(shot_features(geometry, attributes), source, attack, frame_ts, simulated)
+    return ShotContext(shot_features(geometry, attributes, buildup), source, attack, frame_ts, simulated)

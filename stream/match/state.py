@@ -2,10 +2,11 @@
 
 The state changes with every frame and event, in memory only. A checkpoint, one JSON-able record per
 match, goes to a Faust table now and then (see :mod:`stream.worker.checkpoint`): the output ``seq``
-per kind, the latest frame, the live features and, per input topic, the last offset the state has
-taken in. After a crash the worker reads from an earlier offset again; a message at or below the
-match's recorded offset is skipped, and one after it is processed again from the same state, so it
-yields the same outputs with the same ``seq`` (clients drop them as duplicates).
+per kind, the latest frame, the live features, the last on-ball actions (what led to the next shot)
+and, per input topic, the last offset the state has taken in. After a crash the worker reads from an
+earlier offset again; a message at or below the match's recorded offset is skipped, and one after it
+is processed again from the same state, so it yields the same outputs with the same ``seq`` (clients
+drop them as duplicates).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import msgspec
 
 from ..contracts import TrackingFrame
+from .buildup import ActionLog
 from .live import MatchLive
 
 __all__ = ["MatchState", "StateStore"]
@@ -54,6 +56,7 @@ class MatchState:
     through: dict[str, int] = field(default_factory=dict)
     partition: int | None = None
     dirty: bool = False
+    actions: ActionLog = field(default_factory=ActionLog)  # the last on-ball actions, for shots
 
     def next_seq(self, kind: str) -> int:
         seq = self.seqs.get(kind, 0) + 1
@@ -79,6 +82,7 @@ class MatchState:
             "live": None if self.live is None else self.live.checkpoint(),
             "through": dict(self.through),
             "partition": self.partition,
+            "actions": self.actions.checkpoint(),
         }
 
     @classmethod
@@ -94,4 +98,5 @@ class MatchState:
             live=None if live is None else MatchLive.restore(match_id, live, roster_max, history_ms),
             through={str(k): int(v) for k, v in data.get("through", {}).items()},
             partition=data.get("partition"),
+            actions=ActionLog.restore(data.get("actions") or []),
         )

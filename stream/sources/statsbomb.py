@@ -23,10 +23,11 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from features.buildup import PASS_SET_PIECES
 from features.coordinates import statsbomb_to_pitch
 from models.errors import PitchsideError
 
@@ -39,6 +40,7 @@ from ..contracts import (
     PassBody,
     PassEvent,
     PlayerRef,
+    SetPiece,
     ShotBody,
     ShotEvent,
 )
@@ -58,7 +60,8 @@ __all__ = [
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_TYPE_ALIASES = {"50/50": "fifty_fifty"}  # a type name must start with a letter
+_TYPE_ALIASES = {"50/50": "fifty_fifty"}
+# a type name must start with a letter
 _YARD_M = 0.9144  # StatsBomb heights are in yards, like its 120 x 80 pitch
 
 
@@ -221,9 +224,15 @@ def _convert(event: dict[str, Any], match_id: str, n: int, ts: int, period: int,
         ps: dict[str, Any] = event.get("pass") or {}
         end = _pitch(ps["end_location"], sign) if ps.get("end_location") else None
         recipient = _player(ps.get("recipient"))
-        height = name_of(ps.get("height"))
         pass_ = PassBody(
-            end_location=end, recipient=recipient, outcome=name_of(ps.get("outcome")), height=height
+            end_location=end,
+            recipient=recipient,
+            outcome=name_of(ps.get("outcome")),
+            height=name_of(ps.get("height")),
+            cross=bool(ps.get("cross")),
+            # The oldest specification flags it; later ones name it as the technique.
+            through_ball=bool(ps.get("through_ball")) or name_of(ps.get("technique")) == "Through Ball",
+            set_piece=cast(SetPiece | None, PASS_SET_PIECES.get(str(name_of(ps.get("type"))))),
         )
         return PassEvent(**base, type="pass", pass_=pass_)
     outcome = name_of(sub_object(event, type_name).get("outcome"))

@@ -94,15 +94,18 @@ def test_the_split_is_by_match_seeded_and_keeps_the_holdout_apart(shots_dir: Pat
 
 def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "registry")
-    options = TrainOptions(shots_dir, holdout="49_3", seed=11, search=False)
+    options = TrainOptions((shots_dir,), holdout="49_3", seed=11, search=False)
     first = train_xg(options, registry)
     second = train_xg(options, registry, step=lambda _s: None)
     assert (first.version.version, second.version.version) == (1, 2)
     assert first.version.status == "PendingManualApproval"
     assert first.summary["metrics"] == second.summary["metrics"]  # seeded: the same figures
     held = first.summary["metrics"]["holdout"]
-    assert set(held) == {"model", "statsbomb_xg", "location only"}
-    assert held["model"]["shots"] == held["statsbomb_xg"]["shots"] > 0
+    assert set(held) == {"model", "model, event-only", "statsbomb_xg", "location only"}
+    assert held["model"]["shots"] == held["model, event-only"]["shots"] == held["statsbomb_xg"]["shots"] > 0
+    # One booster, two paths: its first event_rounds trees are the event-only model.
+    rounds = first.version.extra["event_rounds"]  # type: ignore[index]
+    assert 0 < rounds < first.summary["rounds"] == first.version.params["rounds"]
     assert registry.load_artifact("xg", 1) == registry.load_artifact("xg", 2)
     meta = json.loads((first.version.path / "meta.json").read_text())
     assert meta["feature_names"] == list(SHOT_FEATURE_NAMES)
@@ -126,7 +129,7 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
     # With v1 in production, a model worse on the same shots is refused unless overridden.
     registry.approve("xg", 1)
     registry.promote("xg", 1)
-    worse = TrainOptions(shots_dir, holdout="49_3", seed=11, search=False)
+    worse = TrainOptions((shots_dir,), holdout="49_3", seed=11, search=False)
     first_ll = held["model"]["log_loss"]
     import training.pipeline as pipeline
 
@@ -143,7 +146,7 @@ def test_training_is_reproducible_registered_pending_and_gated(shots_dir: Path, 
             train_xg(worse, registry)
         assert [v.version for v in registry.versions("xg")] == [1, 2]
         forced = train_xg(
-            TrainOptions(shots_dir, holdout="49_3", seed=11, search=False, override_gate=True), registry
+            TrainOptions((shots_dir,), holdout="49_3", seed=11, search=False, override_gate=True), registry
         )
     finally:
         pipeline.fit = real_fit  # type: ignore[assignment]

@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from features.coordinates import wyscout_to_pitch
 from features.shot import SHOT_FEATURE_NAMES
 from tests.shared_data import shared_path
 from training.shot_dataset import build_dataset
 from training.shots import TrainingDataError, load_shots
+from training.wyscout import wyscout_actions, wyscout_row
 
 
 def column(x: np.ndarray, name: str) -> Any:
@@ -138,3 +140,37 @@ def test_the_shared_wyscout_shots_read_whole() -> None:
     assert 0.08 < data.goal[open_play].mean() < 0.13
     assert 0.65 < data.goal[data.kind == "penalty"].mean() < 0.85
     assert 13.0 < np.median(distance[open_play]) < 20.0
+
+
+def _event(
+    name: str, sub: str, team: int, sec: float, start: tuple[int, int], end: tuple[int, int], *tags: int
+) -> dict[str, Any]:
+    return {
+        "eventName": name,
+        "subEventName": sub,
+        "teamId": team,
+        "matchPeriod": "1H",
+        "eventSec": sec,
+        "tags": [{"id": t} for t in tags],
+        "positions": [{"x": start[0], "y": start[1]}, {"x": end[0], "y": end[1]}],
+    }
+
+
+def test_what_led_to_the_shot_is_read_from_the_events_before_it() -> None:
+    shot = {**wyscout_line()["shot"], "eventSec": 100.0}
+    build = [
+        _event("Pass", "Smart pass", 2, 90.0, (30, 50), (60, 50)),  # the other team's
+        _event("Duel", "Ground attacking duel", 1, 97.0, (60, 40), (70, 40), 503, 703),
+        _event("Pass", "Cross", 1, 98.5, (95, 5), (90, 50), 1801),
+    ]
+    row = wyscout_row(shot, build)
+    assert column(row, "assist_cross") == column(row, "assisted") == column(row, "take_on") == 1.0
+    assert column(row, "assist_through_ball") == column(row, "rebound") == 0.0
+    assert column(row, "since_previous_s") == pytest.approx(1.5)
+    # The possession began at the take-on, 3 s before the shot, 40 % of 105 m behind it (mapped
+    # between the pitch markings, not scaled: hence the tolerance).
+    assert column(row, "counter_speed_mps") == pytest.approx(0.3 * 105 / 3.0, rel=0.05)
+    actions = wyscout_actions(shot, build)
+    # The opponent's pass is drawn in its own direction: turned into the shooting team's.
+    assert actions.start[0, 0] == pytest.approx(-wyscout_to_pitch([30.0, 50.0])[0, 0])
+    assert wyscout_actions({**shot, "matchPeriod": "2H"}, build).kind.size == 0

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from features.shot import SHOT_FEATURE_NAMES
+from features.buildup import BUILDUP_NAMES
+from features.shot import SHOT_FEATURE_NAMES, without_freeze_frame
 from models.registry import ModelRegistry
 from models.xg import ModelLoadError, XgModel, describe_feature
 from stream.contracts import PlayerRef, ShotBody, ShotEvent
@@ -124,7 +125,10 @@ def test_a_corrupt_or_mismatched_version_is_refused_and_the_old_one_keeps_servin
     other_schema = register(registry, 3, names=[f"f{i}" for i in range(N)])
     registry.promote("xg", other_schema)
     assert not server.refresh_now()
-    assert server.model.version == v1 and "expects other features" in server.failed[other_schema]
+    assert (
+        server.model.version == v1
+        and "expects features this code does not compute" in server.failed[other_schema]
+    )
     assert server.counts["load_failed"] == 2
 
 
@@ -180,3 +184,76 @@ def test_a_challenger_moved_to_a_version_that_cannot_load_stops_the_old_one(tmp_
     assert not challenger.refresh_now() and broken in challenger.failed  # refused ...
     challenger.refresh_now()
     assert challenger.model is None  # ... and v2, no longer named, is not scored any more
+
+
+def _two_stage(tmp_path: Path) -> tuple[ModelRegistry, int]:
+    """A version trained as the pipeline does: event-only trees, then trees that may use the players."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 30, (600, N))
+    nearest = SHOT_FEATURE_NAMES.index("nearest_defender_m")
+    y = (rng.uniform(0, 30, 600) > x[:, DISTANCE] + 10 - x[:, nearest]).astype(float)
+    params = {"objective": "binary:logistic", "max_depth": 2, "seed": 3}
+    event = xgb.train(params, xgb.DMatrix(without_freeze_frame(x), label=y), 4)
+    full = xgb.train(params, xgb.DMatrix(x, label=y), 6, xgb_model=event)
+    registry = ModelRegistry(tmp_path)
+    version = registry.register(
+        "xg",
+        bytes(full.save_raw("ubj")),
+        feature_names=list(SHOT_FEATURE_NAMES),
+        params={},
+        metrics={},
+        lineage={},
+        extra={"penalty_rate": 0.8, "event_rounds": 4},
+    )
+    registry.approve("xg", version.version)
+    registry.promote("xg", version.version)
+    return registry, version.version
+
+
+def test_a_two_stage_version_scores_by_what_is_known_and_explains_either_path(tmp_path: Path) -> None:
+    registry, version = _two_stage(tmp_path)
+    model = XgServer(registry).load(version)
+    with_players = np.full(N, 5.0)
+    event_only = without_freeze_frame(with_players)
+    raw = xgb.Booster()
+    raw.load_model(bytearray(registry.load_artifact("xg", version)))
+    for features, path, rounds in ((with_players, "full", (0, 0)), (event_only, "event_only", (0, 4))):
+        scored = model.score(features)
+        assert scored.path == path
+        expected = float(raw.predict(xgb.DMatrix(features.reshape(1, -1)), iteration_range=rounds)[0])
+        assert scored.probability == pytest.approx(expected, rel=1e-5)
+        margin = scored.bias + sum(scored.contributions.values())
+        assert scored.probability == pytest.approx(1 / (1 + np.exp(-margin)))
+    assert model.score(with_players).probability != pytest.approx(model.score(event_only).probability)
+    assert model.score(with_players, penalty=True).path == "penalty_rate"
+    many = np.vstack([with_players, event_only])
+    assert model.predict(many) == pytest.approx([model.score(r).probability for r in many], rel=1e-5)
+
+
+def test_every_live_xg_output_names_its_path(tmp_path: Path) -> None:
+    registry, _ = _two_stage(tmp_path)
+    server = XgServer(registry)
+    assert server.refresh_now()
+    processor = MatchProcessor(xg=server)
+    outputs = processor.on_event(shot(1), Received(produced_ts=1, ingest_ts=2))
+    xg = next(o for o in outputs if o.kind == "xg")
+    assert xg.data["path"] == "event_only"  # no tracking, no freeze frame
+    assert xg.data["explanation"] and xg.data["contributions"]
+
+
+def test_a_version_from_before_features_were_added_still_serves_on_its_own_columns(tmp_path: Path) -> None:
+    old_names = [n for n in SHOT_FEATURE_NAMES if n not in BUILDUP_NAMES]
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 30, (300, len(old_names)))
+    y = (rng.uniform(0, 30, 300) > x[:, DISTANCE]).astype(float)
+    old = xgb.train({"objective": "binary:logistic", "max_depth": 2}, xgb.DMatrix(x, label=y), 5)
+    registry = ModelRegistry(tmp_path)
+    registry.register(
+        "xg", bytes(old.save_raw("ubj")), feature_names=old_names, params={}, metrics={}, lineage={}
+    )
+    model = XgServer(registry).load(1)
+    features = np.full(N, 7.0)
+    scored = model.score(features)
+    assert scored.path == "single" and set(scored.contributions) == set(old_names)
+    expected = float(old.predict(xgb.DMatrix(np.full((1, len(old_names)), 7.0)))[0])
+    assert scored.probability == pytest.approx(expected, rel=1e-5)

@@ -16,6 +16,7 @@ A second test checks the registry covers every function in each ``features`` mod
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -30,6 +31,16 @@ import pytest
 
 import features
 from features.baseball import PITCH_FEATURE_NAMES, PITCH_GROUPS, lead_grid, pitch_context, pitch_group
+from features.buildup import (
+    ACTION_KINDS,
+    BUILDUP_NAMES,
+    SET_PIECES,
+    ActionRow,
+    actions_from_rows,
+    buildup_features,
+    is_cut_back,
+    no_actions,
+)
 from features.coordinates import (
     as_complex,
     lastrow_to_pitch,
@@ -128,7 +139,11 @@ class Entry:
 
 
 def _leaves(obj: Any, path: str = "out") -> dict[str, AnyArray]:
-    """Flatten nested tuples / named tuples / dicts into ``{path: array}``."""
+    """Flatten nested tuples / named tuples / dicts / dataclasses into ``{path: array}``."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list) and any(isinstance(item, tuple) for item in obj):
+        obj = tuple(obj)  # a list of records (rows), not numbers
     if isinstance(obj, tuple):
         names = getattr(obj, "_fields", None) or [str(i) for i in range(len(obj))]
         out: dict[str, AnyArray] = {}
@@ -680,17 +695,74 @@ def _attributes_build(rng: Rng) -> Call:
     return Call((pick(BODY_PARTS), pick(TECHNIQUES), pick(SHOT_TYPES), pick(PLAY_PATTERNS)), flags)
 
 
-def _features_build(rng: Rng) -> Call:
-    m = int(rng.integers(2, 8))
-    geometry = rng.uniform(0.0, 30.0, (m, len(SHOT_GEOMETRY_NAMES)))
-    geometry[0, 5:8] = NAN  # a shot without a keeper
-    attributes = (rng.random((m, len(SHOT_ATTRIBUTE_NAMES))) < 0.3).astype(np.float64)
-    return Call((geometry, attributes))
+def _features_build(with_buildup: bool) -> Callable[[Rng], Call]:
+    def build(rng: Rng) -> Call:
+        m = int(rng.integers(2, 8))
+        geometry = rng.uniform(0.0, 30.0, (m, len(SHOT_GEOMETRY_NAMES)))
+        geometry[0, 5:8] = NAN  # a shot without a keeper
+        attributes = (rng.random((m, len(SHOT_ATTRIBUTE_NAMES))) < 0.3).astype(np.float64)
+        if not with_buildup:
+            return Call((geometry, attributes))
+        buildup = rng.uniform(0.0, 10.0, (m, len(BUILDUP_NAMES)))
+        buildup[-1, -1] = NAN  # a counter speed unknown
+        return Call((geometry, attributes, buildup))
+
+    return build
 
 
 def _features_nan(call: Call) -> NanMasks:
-    geometry, attributes = call.args
-    return {"out": np.concatenate([np.isnan(geometry), np.isnan(attributes)], axis=-1)}
+    geometry, attributes, *buildup = call.args
+    tail = np.isnan(buildup[0]) if buildup else np.ones((len(geometry), len(BUILDUP_NAMES)), dtype=bool)
+    return {"out": np.concatenate([np.isnan(geometry), np.isnan(attributes), tail], axis=-1)}
+
+
+def _rows_build(rng: Rng) -> Call:
+    rows = []
+    for _ in range(int(rng.integers(2, 6))):
+        known = rng.random(2) < 0.7
+        start = tuple(rng.uniform(-50.0, 50.0, 2)) if known[0] else None
+        end = tuple(rng.uniform(-50.0, 50.0, 2)) if known[1] else None
+        piece = [*SET_PIECES, None][int(rng.integers(len(SET_PIECES) + 1))]
+        kind = ACTION_KINDS[int(rng.integers(len(ACTION_KINDS)))]
+        flags = rng.random(3) < 0.5
+        rows.append(ActionRow(kind, bool(flags[0]), start, end, float(rng.uniform(-1, 9)), *flags[1:], piece))
+    return Call((rows,))
+
+
+def _rows_nan(call: Call) -> NanMasks:
+    rows = call.args[0]
+    starts = np.array([[r.start is None] * 2 for r in rows])
+    ends = np.array([[r.end is None] * 2 for r in rows])
+    return {"out.start": starts, "out.end": ends}
+
+
+def _list_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    perm = _perm(rng, len(call.args[0]))
+    return Call(([call.args[0][i] for i in perm],)), perm
+
+
+def _action_shapes(k: int) -> Shapes:
+    fields = ("kind", "own", "before_s", "cross", "through_ball", "set_piece")
+    return {**_fields("out", fields, (k,)), "out.start": (k, 2), "out.end": (k, 2)}
+
+
+def _buildup_build(known: bool) -> Callable[[Rng], Call]:
+    """``known``: three of the shooting team's passes, every place and time known; else nothing."""
+
+    def build(rng: Rng) -> Call:
+        shot = rng.uniform([20.0, -20.0], [50.0, 20.0])
+        if not known:
+            return Call((no_actions(), shot))
+        starts = rng.uniform([-30.0, -30.0], [50.0, 30.0], (3, 2))
+        ends = rng.uniform([-30.0, -30.0], [50.0, 30.0], (3, 2))
+        before = np.sort(rng.uniform(1.5, 20.0, 3))[::-1]
+        rows = [
+            ActionRow("pass", True, tuple(s), tuple(e), float(b), bool(rng.integers(2)))
+            for s, e, b in zip(starts, ends, before, strict=True)
+        ]
+        return Call((actions_from_rows(rows), shot))
+
+    return build
 
 
 def _roles_build(by_team: bool) -> Callable[[Rng], Call]:
@@ -746,16 +818,45 @@ SHOT = [
         build=_attributes_build,
         shapes=lambda call: {"out": (len(SHOT_ATTRIBUTE_NAMES),)},
     ),
+    *(
+        Entry(
+            id=f"shot_features[{'buildup' if with_buildup else 'no-buildup'}]",
+            func=shot_features,
+            build=_features_build(with_buildup),
+            shapes=lambda call: {"out": (len(call.args[0]), len(SHOT_FEATURE_NAMES))},
+            nan=_features_nan,
+            permute=_pair_permute,
+            per_item={"out": 0},
+        )
+        for with_buildup in (True, False)
+    ),
+    *(
+        Entry(
+            id=f"buildup_features[{'known' if known else 'none'}]",
+            func=buildup_features,
+            build=_buildup_build(known),
+            shapes=lambda call: {"out": (len(BUILDUP_NAMES),)},
+            nan=(lambda call: {}) if known else (lambda call: {"out": np.ones(len(BUILDUP_NAMES), bool)}),
+        )
+        for known in (True, False)
+    ),
     Entry(
-        id="shot_features",
-        func=shot_features,
-        build=_features_build,
-        shapes=lambda call: {
-            "out": (len(call.args[0]), len(SHOT_GEOMETRY_NAMES) + len(SHOT_ATTRIBUTE_NAMES))
-        },
-        nan=_features_nan,
-        permute=_pair_permute,
-        per_item={"out": 0},
+        id="actions_from_rows",
+        func=actions_from_rows,
+        build=_rows_build,
+        shapes=lambda call: _action_shapes(len(call.args[0])),
+        nan=_rows_nan,
+        permute=_list_permute,
+        per_item={"out.": 0},
+    ),
+    Entry(
+        id="no_actions", func=no_actions, build=lambda rng: Call(()), shapes=lambda call: _action_shapes(0)
+    ),
+    Entry(
+        id="is_cut_back",
+        func=is_cut_back,
+        build=lambda rng: Call((rng.uniform([40.0, -30.0], [52.5, 30.0]), rng.uniform(30.0, 52.5, 2))),
+        shapes=lambda call: {"out": ()},
     ),
     Entry(
         id="without_freeze_frame",
@@ -971,6 +1072,7 @@ def test_registry_covers_every_public_function() -> None:
     modules = _feature_modules()
     assert {m.__name__ for m in modules} >= {
         "features.baseball",
+        "features.buildup",
         "features.coordinates",
         "features.frame",
         "features.kinematics",

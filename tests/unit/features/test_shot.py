@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from features.buildup import BUILDUP_NAMES
 from features.coordinates import statsbomb_to_pitch, to_attacking
 from features.shot import (
     BODY_PARTS,
@@ -312,7 +313,7 @@ def test_attribute_names() -> None:
         len(SHOT_ATTRIBUTE_NAMES)
         == len(BODY_PARTS) + len(TECHNIQUES) + len(SHOT_TYPES) + len(PLAY_PATTERNS) + 4
     )
-    assert SHOT_FEATURE_NAMES == SHOT_GEOMETRY_NAMES + SHOT_ATTRIBUTE_NAMES
+    assert SHOT_FEATURE_NAMES == SHOT_GEOMETRY_NAMES + SHOT_ATTRIBUTE_NAMES + BUILDUP_NAMES
 
 
 def test_attributes_one_hot_by_name() -> None:
@@ -379,7 +380,9 @@ def test_shot_features_concatenates_in_name_order() -> None:
     assert vec[SHOT_FEATURE_NAMES.index("body_part=right_foot")] == 1.0
     rows = shot_features(np.stack([geometry, geometry]), np.stack([attributes, np.zeros_like(attributes)]))
     assert rows.shape == (2, len(SHOT_FEATURE_NAMES))
-    assert rows[1, len(SHOT_GEOMETRY_NAMES) :].sum() == 0.0
+    attribute_end = len(SHOT_GEOMETRY_NAMES) + len(SHOT_ATTRIBUTE_NAMES)
+    assert rows[1, len(SHOT_GEOMETRY_NAMES) : attribute_end].sum() == 0.0
+    assert np.isnan(rows[:, attribute_end:]).all()  # what led to the shot: not given, unknown
 
 
 # --- real StatsBomb shots, checked by hand --------------------------------------------------------
