@@ -103,6 +103,8 @@ def describe_xg(payload: dict[str, Any]) -> str:
     reference = f" (StatsBomb {versus:.2f})" if isinstance(versus, float) else ""
     why = "; ".join(data.get("explanation") or [])
     by = f"{model.get('name', '?')} v{model.get('version', '?')}"
+    path = data.get("path")
+    by += f" ({str(path).replace('_', '-')})" if path and path != "single" else ""
     return f"    xG {data['xg']:.2f}{reference} by {by}: {why}"
 
 

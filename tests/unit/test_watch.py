@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from stream.outputs.watch import describe_lead_curve, describe_pitch_context, describe_shot_context
+from stream.outputs.watch import (
+    describe_lead_curve,
+    describe_pitch_context,
+    describe_shot_context,
+    describe_xg,
+)
 
 
 def test_a_shot_context_line_says_where_the_players_came_from_and_what_it_measured() -> None:
@@ -51,3 +56,11 @@ def test_a_lead_curve_line_reads_the_curve_every_5_ft_and_at_the_current_lead() 
     assert line.endswith("at 12.5 ft now: 0.75") and "trained on" not in line
     payload["data"]["support_ft"] = [8.7, 19.9]
     assert "(lead v3) (trained on leads 8.7-19.9 ft): 0 ft 0.50" in describe_lead_curve(payload)
+
+
+def test_an_xg_line_names_the_version_and_the_path_that_scored_it() -> None:
+    data = {"xg": 0.123, "provider_xg": 0.2, "explanation": ["distance 12 m: +0.40"], "path": "event_only"}
+    line = describe_xg({"data": data, "model": {"name": "xg", "version": 2}})
+    assert line == "    xG 0.12 (StatsBomb 0.20) by xg v2 (event-only): distance 12 m: +0.40"
+    single = describe_xg({"data": {**data, "path": "single"}, "model": {"name": "xg", "version": 1}})
+    assert "by xg v1: " in single
