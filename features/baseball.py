@@ -16,6 +16,15 @@ Inputs (:data:`PITCH_FEATURE_NAMES` order):
   SV, CU, KC, CS, SC), ``offspeed`` (CH, FS, FO, EP, KN); ``pitchout`` (PO) on its own.
 - ``balls``, ``strikes``, ``outs`` (the count; outs where the feed knows them).
 - ``target_base``: ``2B`` is the baseline, ``3B`` and ``HP`` one-hot.
+- The players' records from earlier seasons (:data:`HISTORY_FEATURE_NAMES`, from
+  :func:`history_features`): ``runner_prior_attempts`` (his steal attempts, SB + CS), and three
+  per-attempt rates shrunk toward the league rate and written as their difference from it, so a
+  player with no record sits at 0 whatever the era's level: ``runner_success_vs_league`` (his
+  steals succeeded), ``catcher_cs_vs_league`` (runners he caught), ``pitcher_sb_vs_league``
+  (steals allowed while he pitched). NaN when no earlier season is known at all.
+
+Everything here is known at the pitcher's first move; nothing measured after the runner's decision
+(lead gained, lead at release) or derived from the outcome (run value, play description) is an input.
 """
 
 from __future__ import annotations
@@ -26,17 +35,31 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "HISTORY_FEATURE_NAMES",
     "LEAD_GRID_FT",
     "PITCH_FEATURE_NAMES",
     "PITCH_GROUPS",
+    "PRIOR_ATTEMPTS",
+    "history_features",
     "lead_grid",
     "pitch_context",
     "pitch_group",
+    "shrunk_rate",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 LEAD_GRID_FT = np.arange(0.0, 21.0)
+HISTORY_FEATURE_NAMES = (
+    "runner_prior_attempts",
+    "runner_success_vs_league",
+    "catcher_cs_vs_league",
+    "pitcher_sb_vs_league",
+)
+# The additive prior of each rate: the league rate counted as this many attempts. Fixed, from a
+# method-of-moments beta-binomial fit of the spread between players on the 2016-2022 training
+# seasons (runner 42, catcher 56, pitcher 30 attempts), rounded; never fitted on a held-out season.
+PRIOR_ATTEMPTS: dict[str, float] = {"runner": 40.0, "catcher": 60.0, "pitcher": 30.0}
 PITCH_FEATURE_NAMES = (
     "lead_ft",
     "runner_sprint_speed_fps",
@@ -51,6 +74,7 @@ PITCH_FEATURE_NAMES = (
     "outs",
     "target_base=3B",
     "target_base=HP",
+    *HISTORY_FEATURE_NAMES,
 )
 PITCH_GROUPS: dict[str, str] = {
     **dict.fromkeys(("FF", "SI", "FC", "FT", "FA"), "fastball"),
@@ -61,11 +85,41 @@ PITCH_GROUPS: dict[str, str] = {
 _GROUP_COLUMN = {"fastball": 4, "breaking": 5, "offspeed": 6, "pitchout": 7}
 _BASE_COLUMN = {"3B": 11, "HP": 12}
 _LEAD = 0
+_HISTORY = slice(PITCH_FEATURE_NAMES.index(HISTORY_FEATURE_NAMES[0]), len(PITCH_FEATURE_NAMES))
 
 
 def pitch_group(pitch_type: str | None) -> str | None:
     """``fastball``, ``breaking``, ``offspeed``, ``pitchout`` or ``None`` for a Statcast pitch code."""
     return PITCH_GROUPS.get(pitch_type.upper()) if pitch_type else None
+
+
+def shrunk_rate(
+    successes: npt.ArrayLike, attempts: npt.ArrayLike, league_rate: npt.ArrayLike, prior_attempts: float
+) -> FloatArray:
+    """``(successes + m * league) / (attempts + m)`` with ``m = prior_attempts``: a player's rate
+    pulled toward the league's, the more the fewer attempts he has; zero attempts give the league
+    rate exactly. Arrays broadcast; a NaN league rate (no earlier season) gives NaN."""
+    if prior_attempts <= 0:
+        raise ValueError(f"prior_attempts must be positive, got {prior_attempts}")
+    k, n = np.asarray(successes, dtype=np.float64), np.asarray(attempts, dtype=np.float64)
+    p = np.asarray(league_rate, dtype=np.float64)
+    out: FloatArray = (k + prior_attempts * p) / (n + prior_attempts)
+    return out
+
+
+def history_features(records: npt.ArrayLike, league_rate: float) -> FloatArray:
+    """The :data:`HISTORY_FEATURE_NAMES` columns ``(n, 4)`` from ``records`` ``(n, 6)``: per row the
+    runner's attempts and steals, the catcher's attempts against and steals allowed, the pitcher's
+    attempts against and steals allowed, all counted over earlier seasons only; ``league_rate`` is
+    the steal success rate of those seasons (NaN when there are none)."""
+    r = np.asarray(records, dtype=np.float64).reshape(-1, 6)
+    out = np.empty((len(r), len(HISTORY_FEATURE_NAMES)))
+    out[:, 0] = r[:, 0]
+    out[:, 1] = shrunk_rate(r[:, 1], r[:, 0], league_rate, PRIOR_ATTEMPTS["runner"]) - league_rate
+    # A catcher is judged by the runners he stops: the league's success rate minus his.
+    out[:, 2] = league_rate - shrunk_rate(r[:, 3], r[:, 2], league_rate, PRIOR_ATTEMPTS["catcher"])
+    out[:, 3] = shrunk_rate(r[:, 5], r[:, 4], league_rate, PRIOR_ATTEMPTS["pitcher"]) - league_rate
+    return out
 
 
 def _column(values: npt.ArrayLike, n: int) -> FloatArray:
@@ -82,11 +136,13 @@ def pitch_context(
     strikes: npt.ArrayLike,
     outs: npt.ArrayLike,
     target_base: Sequence[str | None],
+    history: npt.ArrayLike = np.nan,
 ) -> FloatArray:
     """Feature matrix ``(n, len(PITCH_FEATURE_NAMES))`` for ``n = len(pitch_type)`` pitches.
 
     Numeric inputs are arrays of length ``n`` or scalars (NaN = unknown); ``pitch_type`` and
-    ``target_base`` are sequences of codes (``None`` = unknown).
+    ``target_base`` are sequences of codes (``None`` = unknown); ``history`` is
+    :func:`history_features`' ``(n, 4)`` block, or anything that broadcasts to it (NaN: unknown).
     """
     n = len(pitch_type)
     if len(target_base) != n:
@@ -102,6 +158,7 @@ def pitch_context(
         (10, outs),
     ):
         out[:, col] = _column(values, n)
+    out[:, _HISTORY] = np.broadcast_to(np.asarray(history, dtype=np.float64), (n, len(HISTORY_FEATURE_NAMES)))
     for row, (code, base) in enumerate(zip(pitch_type, target_base, strict=True)):
         group = pitch_group(code)
         if group is not None:

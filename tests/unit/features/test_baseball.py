@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from features.baseball import (
+    HISTORY_FEATURE_NAMES,
     LEAD_GRID_FT,
     PITCH_FEATURE_NAMES,
     PITCH_GROUPS,
+    PRIOR_ATTEMPTS,
+    history_features,
     lead_grid,
     pitch_context,
     pitch_group,
+    shrunk_rate,
 )
 
 COL = {name: i for i, name in enumerate(PITCH_FEATURE_NAMES)}
@@ -120,9 +124,10 @@ def test_unknown_numerics_are_nan_and_only_there() -> None:
         nan,  # the feed does not know the outs: NaN for every row
         ["3B", "2B"],
     )
+    # No players' records given: unknown too.
     nan_cols = {
-        0: {"runner_sprint_speed_fps", "pitch_velo_mph", "outs"},
-        1: {"lead_ft", "strikes", "outs"},
+        0: {"runner_sprint_speed_fps", "pitch_velo_mph", "outs", *HISTORY_FEATURE_NAMES},
+        1: {"lead_ft", "strikes", "outs", *HISTORY_FEATURE_NAMES},
     }
     for r, cols in nan_cols.items():
         for name in PITCH_FEATURE_NAMES:
@@ -163,3 +168,33 @@ def test_lead_grid_custom_leads() -> None:
     grid = lead_grid(context, leads)
     assert grid.shape == (3, len(PITCH_FEATURE_NAMES))
     np.testing.assert_array_equal(grid[:, COL["lead_ft"]], leads)
+
+
+def test_the_history_block_lands_in_its_named_columns() -> None:
+    block = np.array([[12.0, 0.03, -0.02, 0.01], [0.0, 0.0, 0.0, 0.0]])
+    m = pitch_context(12.0, 27.0, 2.0, 90.0, ["FF", "SL"], 0, 0, 0, ["2B", "3B"], block)
+    np.testing.assert_array_equal(m[:, [COL[n] for n in HISTORY_FEATURE_NAMES]], block)
+    assert m[0, COL["lead_ft"]] == 12.0 and m[1, COL["target_base=3B"]] == 1.0
+
+
+def test_a_rate_with_no_attempts_is_the_league_rate_and_many_attempts_outweigh_the_prior() -> None:
+    np.testing.assert_allclose(shrunk_rate(0, 0, 0.78, 40.0), 0.78)
+    # 40 attempts at 50% and a prior of 40 at 78%: halfway.
+    np.testing.assert_allclose(shrunk_rate(20, 40, 0.78, 40.0), 0.64)
+    assert abs(float(shrunk_rate(5000, 10000, 0.78, 40.0)) - 0.5) < 0.002
+    assert math.isnan(float(shrunk_rate(3, 4, math.nan, 40.0)))  # no earlier season, no league rate
+    with pytest.raises(ValueError, match="prior_attempts"):
+        shrunk_rate(1, 2, 0.7, 0.0)
+
+
+def test_players_without_a_record_sit_at_the_league_rate() -> None:
+    unknown = history_features(np.zeros((2, 6)), 0.75)
+    np.testing.assert_array_equal(unknown, np.zeros((2, 4)))
+    # A runner 30 of 30, a catcher who let 0 of 60 through, a pitcher who let 10 of 10 through.
+    known = history_features([[30, 30, 60, 0, 10, 10]], 0.75)[0]
+    assert known[0] == 30
+    np.testing.assert_allclose(known[1], (30 + 40 * 0.75) / 70 - 0.75)
+    np.testing.assert_allclose(known[2], 0.75 - (60 * 0.75) / (60 + PRIOR_ATTEMPTS["catcher"]))
+    np.testing.assert_allclose(known[3], (10 + 30 * 0.75) / 40 - 0.75)
+    assert known[1] > 0 and known[2] > 0 and known[3] > 0
+    assert np.isnan(history_features(np.zeros((1, 6)), math.nan)[0, 1:]).all()

@@ -29,7 +29,16 @@ import numpy.typing as npt
 import pytest
 
 import features
-from features.baseball import PITCH_FEATURE_NAMES, PITCH_GROUPS, lead_grid, pitch_context, pitch_group
+from features.baseball import (
+    HISTORY_FEATURE_NAMES,
+    PITCH_FEATURE_NAMES,
+    PITCH_GROUPS,
+    history_features,
+    lead_grid,
+    pitch_context,
+    pitch_group,
+    shrunk_rate,
+)
 from features.coordinates import (
     as_complex,
     lastrow_to_pitch,
@@ -799,6 +808,8 @@ def _context_build(rng: Rng) -> Call:
     bases: list[str | None] = ["2B", "3B", "HP", None]
     pitch_type = [codes[int(i)] for i in rng.integers(len(codes), size=n)]
     target_base = [bases[int(i)] for i in rng.integers(len(bases), size=n)]
+    history = history_features(_records(rng, n), float(rng.uniform(0.6, 0.85)))
+    history[int(rng.integers(n)), :] = NAN  # a row of unknown records
     return Call(
         (
             values["lead_ft"],
@@ -810,8 +821,16 @@ def _context_build(rng: Rng) -> Call:
             values["strikes"],
             values["outs"],
             target_base,
+            history,
         )
     )
+
+
+def _records(rng: Rng, n: int) -> AnyArray:
+    """Random (attempts, steals) per runner, catcher and pitcher, some players without any."""
+    attempts = rng.integers(0, 80, (n, 3)) * (rng.uniform(size=(n, 3)) > 0.2)
+    steals = np.floor(attempts * rng.uniform(0.0, 1.0, (n, 3)))
+    return np.stack([attempts, steals], axis=2).reshape(n, 6).astype(np.float64)
 
 
 _CONTEXT_COLUMNS = {name: PITCH_FEATURE_NAMES.index(name) for name in _NUMERIC}
@@ -828,6 +847,7 @@ _CONTEXT_ARG = {
             "strikes",
             "outs",
             "target_base",
+            "history",
         )
     )
 }
@@ -838,6 +858,8 @@ def _context_nan(call: Call) -> NanMasks:
     mask = np.zeros((n, len(PITCH_FEATURE_NAMES)), dtype=bool)
     for name, col in _CONTEXT_COLUMNS.items():
         mask[:, col] = np.isnan(np.asarray(call.args[_CONTEXT_ARG[name]], dtype=np.float64))
+    history = [PITCH_FEATURE_NAMES.index(name) for name in HISTORY_FEATURE_NAMES]
+    mask[:, history] = np.isnan(call.args[_CONTEXT_ARG["history"]])
     return {"out": mask}
 
 
@@ -867,6 +889,18 @@ def _grid_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
     return Call((context, leads[perm])), perm
 
 
+def _pair_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    successes, attempts, *rest = call.args
+    perm = _perm(rng, len(successes))
+    return Call((successes[perm], attempts[perm], *rest)), perm
+
+
+def _rows_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    records, league = call.args
+    perm = _perm(rng, len(records))
+    return Call((records[perm], league)), perm
+
+
 BASEBALL = [
     Entry(
         id="pitch_context",
@@ -884,6 +918,24 @@ BASEBALL = [
         shapes=lambda call: {"out": (len(call.args[1]), len(PITCH_FEATURE_NAMES))},
         nan=_grid_nan,
         permute=_grid_permute,
+        per_item={"out": 0},
+    ),
+    Entry(
+        id="shrunk_rate",
+        func=shrunk_rate,
+        build=lambda rng: Call(
+            (*_records(rng, int(rng.integers(2, 9)))[:, [1, 0]].T, float(rng.uniform(0.6, 0.85)), 40.0)
+        ),
+        shapes=lambda call: {"out": (len(call.args[0]),)},
+        permute=lambda call, rng: _pair_permute(call, rng),
+        per_item={"out": 0},
+    ),
+    Entry(
+        id="history_features",
+        func=history_features,
+        build=lambda rng: Call((_records(rng, int(rng.integers(2, 9))), float(rng.uniform(0.6, 0.85)))),
+        shapes=lambda call: {"out": (len(call.args[0]), len(HISTORY_FEATURE_NAMES))},
+        permute=lambda call, rng: _rows_permute(call, rng),
         per_item={"out": 0},
     ),
     Entry(
