@@ -35,6 +35,7 @@ def main() -> None:
     model = server.model
     # Kershaw's 0-1 curveball, runner 682829 (30.5 ft/s) against catcher 605131 (2.065 s to 2B).
     context = pitch_context(20.8, 30.5, 2.065, 73.1, ["CU"], 0, 1, np.nan, ["2B"])[0]
+    context = model.with_history(context, "682829", "605131", "Clayton-Kershaw")  # as the worker does
     grid = lead_grid(context)
     curve = time_calls(lambda: model.curve(context), args.calls)
 

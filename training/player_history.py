@@ -38,10 +38,12 @@ class Attempt:
 class _Tally:
     """Running (attempts, steals) per player of each role, and the league's."""
 
-    def __init__(self) -> None:
-        self.seasons: list[int] = []
-        self.league = [0, 0]
+    def __init__(self, start: PlayerHistory) -> None:
+        self.seasons: list[int] = list(start.seasons)
+        self.league = list(start.league)
         self.roles = tuple(defaultdict[str, list[int]](lambda: [0, 0]) for _ in range(3))
+        for table, given in zip(self.roles, (start.runners, start.catchers, start.pitchers), strict=True):
+            table.update({k: list(v) for k, v in given.items()})
 
     def add(self, attempt: Attempt) -> None:
         won = int(attempt.stolen)
@@ -58,12 +60,19 @@ class _Tally:
         return PlayerHistory(tuple(self.seasons), league, runners, catchers, pitchers)
 
 
-def histories_before(attempts: Iterable[Attempt]) -> tuple[dict[int, PlayerHistory], PlayerHistory]:
-    """For each season with attempts, the record of every earlier season; and the record of all."""
+def histories_before(
+    attempts: Iterable[Attempt], earlier: PlayerHistory | None = None
+) -> tuple[dict[int, PlayerHistory], PlayerHistory]:
+    """For each season with attempts, the record of every earlier season; and the record of all.
+
+    ``earlier`` (a version's shipped record) stands for the seasons before the first one here, when
+    it ends before that season; otherwise it is not used (the attempts already hold its seasons).
+    """
     by_season: dict[int, list[Attempt]] = defaultdict(list)
     for attempt in attempts:
         by_season[attempt.season].append(attempt)
-    tally = _Tally()
+    usable = earlier is not None and bool(by_season) and max(earlier.seasons, default=0) < min(by_season)
+    tally = _Tally(earlier if usable and earlier is not None else PlayerHistory())
     before: dict[int, PlayerHistory] = {}
     for season in sorted(by_season):
         before[season] = tally.snapshot()

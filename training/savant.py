@@ -116,8 +116,13 @@ def csv_files(path: Path) -> list[Path]:
     return files
 
 
-def load_opportunities(path: Path, reference: PlayerReference) -> LeadDataset:
-    """Every steal attempt with a lead under ``path`` (a CSV in the Savant layout, or a directory)."""
+def load_opportunities(
+    path: Path, reference: PlayerReference, earlier: PlayerHistory | None = None
+) -> LeadDataset:
+    """Every steal attempt with a lead under ``path`` (a CSV in the Savant layout, or a directory).
+
+    ``earlier``: the players' record of seasons before the file's (a version's shipped history, to
+    score a later season with it), used when it ends before the file's first season."""
     rows: list[dict[str, str]] = []
     for file in csv_files(path):
         with file.open(newline="", encoding="utf-8") as fh:
@@ -138,7 +143,7 @@ def load_opportunities(path: Path, reference: PlayerReference) -> LeadDataset:
             kept.append(row)
     if not kept:
         raise TrainingDataError(f"{path}: no steal attempts (SB or CS) with a lead among {len(rows)} rows")
-    before, history = histories_before(_attempts(path, rows))
+    before, history = histories_before(_attempts(path, rows), earlier)
     seasons = np.array([_season(path, r) for r in kept])
     runners = [r["runner_name"].strip() for r in kept]
     catchers = [r["catcher_name"].strip() for r in kept]

@@ -238,3 +238,17 @@ def test_the_shipped_baseline_carries_a_small_history_of_every_season() -> None:
     history = PlayerHistory.decode(data)
     assert len(data) < 300_000 and history.seasons == tuple(range(2016, 2025))
     assert len(history.runners) > 500 and len(history.pitchers) > 1000
+
+
+def test_a_later_season_is_scored_with_the_shipped_record_of_the_seasons_before_it(tmp_path: Path) -> None:
+    full = load_opportunities(_write(tmp_path / "all.csv", ROWS), PlayerReference())
+    shipped = load_opportunities(_write(tmp_path / "old.csv", ROWS[:7]), PlayerReference()).history
+    later = _write(tmp_path / "new.csv", ROWS[7:])
+    alone = load_opportunities(later, PlayerReference())
+    assert np.isnan(alone.x[:, HISTORY_COLS[1:]]).all()  # one season by itself: no earlier record
+    scored = load_opportunities(later, PlayerReference(), shipped)
+    np.testing.assert_array_equal(scored.x, full.x[full.season == 2019])
+    assert scored.history == full.history
+    # A record that covers the file's own seasons would count them twice: not used.
+    overlapping = load_opportunities(_write(tmp_path / "again.csv", ROWS), PlayerReference(), full.history)
+    np.testing.assert_array_equal(overlapping.x, full.x)
