@@ -80,6 +80,7 @@ def pitcher_id_from_name(name: str) -> str:
 
 
 Record = tuple[int, int]  # (attempts, steals): SB + CS, and SB
+Ids = Sequence[str | None]  # one player id per pitch, None where the pitch names nobody
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,7 @@ class PlayerHistory:
         attempts, steals = self.league
         return steals / attempts if attempts else math.nan
 
-    def records(
-        self,
-        runner_ids: Sequence[str | None],
-        catcher_ids: Sequence[str | None],
-        pitcher_ids: Sequence[str | None],
-    ) -> FloatArray:
+    def records(self, runner_ids: Ids, catcher_ids: Ids, pitcher_ids: Ids) -> FloatArray:
         """``(n, 6)`` counts for :func:`features.baseball.history_features`; unknown players: zeros."""
         tables = (self.runners, self.catchers, self.pitchers)
         out = np.zeros((len(runner_ids), 6))
@@ -115,12 +111,7 @@ class PlayerHistory:
                     out[row, 2 * role : 2 * role + 2] = table[key]
         return out
 
-    def features(
-        self,
-        runner_ids: Sequence[str | None],
-        catcher_ids: Sequence[str | None],
-        pitcher_ids: Sequence[str | None],
-    ) -> FloatArray:
+    def features(self, runner_ids: Ids, catcher_ids: Ids, pitcher_ids: Ids) -> FloatArray:
         """The ``(n, 4)`` history feature block of ``n`` pitches."""
         return history_features(self.records(runner_ids, catcher_ids, pitcher_ids), self.league_rate)
 

@@ -2,11 +2,10 @@
 
 Each row of a Savant opportunities CSV (a runner on base, a pitch) becomes one ``pitch`` event:
 pitcher (his name as an id, :func:`models.players.pitcher_id_from_name`: the file has no pitcher
-id), catcher and runner ids, target base, the
-runner's lead at the pitcher's first move, pitch type and velocity, the count. Rows are real; only
-their times are made up: ``gap_ms`` apart from ``start_ms``. A game id is the matchup and date
-(``LAD-at-CIN-2023-06-08``); with ``repeat > 1`` the rows are sent again under new game ids
-(``{prefix}-{n}-...``), which is the baseball load generator.
+id), catcher and runner ids, target base, the runner's lead at the pitcher's first move, pitch type
+and velocity, the count. Rows are real; only their times are made up: ``gap_ms`` apart from
+``start_ms``. A game id is the matchup and date (``LAD-at-CIN-2023-06-08``); with ``repeat > 1`` the
+rows are sent again under new game ids (``{prefix}-{n}-...``), which is the baseball load generator.
 """
 
 from __future__ import annotations

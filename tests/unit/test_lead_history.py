@@ -4,6 +4,7 @@ version (checksummed) and looked up live by the pitch's player ids."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -252,3 +253,21 @@ def test_a_later_season_is_scored_with_the_shipped_record_of_the_seasons_before_
     # A record that covers the file's own seasons would count them twice: not used.
     overlapping = load_opportunities(_write(tmp_path / "again.csv", ROWS), PlayerReference(), full.history)
     np.testing.assert_array_equal(overlapping.x, full.x)
+
+
+def test_evaluating_a_season_after_the_versions_uses_its_shipped_record(tmp_path: Path) -> None:
+    shipped = ModelRegistry(Settings().baseline_registry_dir)
+    history = PlayerHistory.decode(shipped.read_report("lead", 1, HISTORY_FILE))
+    runner = max(history.runners, key=lambda r: history.runners[r][0])
+    rows = [
+        ("2025-04-01", "c9", "Ann | Arm", runner, "SB", "12.0"),
+        ("2025-04-02", "c9", "Ann | Arm", "r9", "CS", "11.0"),
+    ]
+    env = {"PITCHSIDE_REGISTRY_DIR": str(tmp_path / "r")}  # seeded from the shipped baseline
+    path = _write(tmp_path / "2025.csv", rows)
+    result = CliRunner().invoke(
+        cli, ["models", "evaluate", "lead", "--opportunities", str(path), "--json"], env=env
+    )
+    assert result.exception is None, result.output
+    out = json.loads(result.output)
+    assert out["attempts"] == 2 and out["player_history_seasons"] == [*range(2016, 2026)]
