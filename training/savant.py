@@ -12,8 +12,8 @@ Each attempt also gets its runner's, catcher's and pitcher's record from earlier
 (:mod:`training.player_history`), counted over every SB and CS row, those without a lead too. The
 files name pitchers rather than giving ids: they go by :func:`models.players.pitcher_id_from_name`.
 Only columns known at the pitcher's first move are read: ``at_pitch_release``,
-``lead_distance_gained`` (after the runner's decision), ``runner_stealing_runs`` and ``description``
-(the outcome) never are.
+``lead_distance_gained``, ``pitch_type`` and ``velo`` (all measured after the runner's decision)
+and ``runner_stealing_runs`` and ``description`` (the outcome) never are.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ REQUIRED_COLUMNS = (
     "at_pitchers_first_move",
     "ball_count",
     "strike_count",
-    "pitch_type",
-    "velo",
     "pitcher_name",
 )
 ATTEMPTS = {"SB": 1.0, "CS": 0.0}
@@ -156,8 +154,6 @@ def load_opportunities(
         np.array([_number(r["at_pitchers_first_move"]) for r in kept]),
         np.array([reference.sprint_speed(r) for r in runners]),
         np.array([reference.pop_time(c, b) for c, b in zip(catchers, bases, strict=True)]),
-        np.array([_number(r["velo"]) for r in kept]),
-        [r["pitch_type"].strip() or None for r in kept],
         np.array(balls),
         np.array(strikes),
         math.nan,  # outs are not in the Savant files

@@ -1,6 +1,8 @@
 """Pitch context for a live pitch with a runner on base: the lead-distance model's named inputs.
 
-The pitch body gives the lead, the count, outs, the pitch and the target base. The runner's sprint
+The pitch body gives the lead, the count, outs and the target base. Its pitch type and speed are not
+inputs: they are known only once the ball is thrown, after the runner's decision at the pitcher's
+first move (:mod:`features.baseball`); the event output still forwards them. The runner's sprint
 speed and the catcher's pop time come from the body when the feed sends them, else from the player
 reference data (:mod:`models.players`); what neither knows is NaN. The players' steal records of
 earlier seasons are left NaN here: they ship with each model version, which fills them in by the
@@ -73,8 +75,6 @@ def live_pitch_context(
         _known(body.runner_lead_ft),
         sprint,
         pop,
-        _known(body.velo_mph),
-        [body.pitch_type],
         _known(body.balls),
         _known(body.strikes),
         _known(body.outs),

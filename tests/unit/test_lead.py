@@ -105,8 +105,6 @@ def test_every_curve_of_the_shipped_model_rises_with_the_lead() -> None:
         rng.uniform(0, 25, n),
         np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(23, 31, n)),
         np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(1.8, 2.2, n)),
-        rng.uniform(70, 100, n),
-        [str(rng.choice(["FF", "SL", "CH", "CU", "PO", "XX"])) for _ in range(n)],
         rng.integers(0, 4, n),
         rng.integers(0, 3, n),
         np.nan,
