@@ -654,27 +654,13 @@ def main() -> None:
         return plain.shot_features(geometry, attributes)
 
     pitches = [
-        (
-            10.0 + 0.5 * (k % 9),
-            26.0 + 0.3 * (k % 11),
-            1.9 + 0.02 * (k % 7),
-            84.0 + k % 17,
-            code,
-            k % 4,
-            k % 3,
-            k % 3,
-            base,
-        )
-        for k, (code, base) in enumerate(
-            (code, base)
-            for code in ("FF", "SL", "CH", "PO", None, "KN", "si")
-            for base in ("2B", "3B", "HP", None)
-        )
+        (10.0 + 0.5 * (k % 9), 26.0 + 0.3 * (k % 11), 1.9 + 0.02 * (k % 7), k % 4, k % 3, k % 3, base)
+        for k, base in enumerate(("2B", "3B", "HP", None) * 7)
     ]
 
     def pitch_np(i: int) -> object:
-        lead, sprint, pop, velo, code, balls, strikes, outs, base = pitches[i % len(pitches)]
-        return lead_grid(pitch_context(lead, sprint, pop, velo, [code], balls, strikes, outs, [base])[0])
+        lead, sprint, pop, balls, strikes, outs, base = pitches[i % len(pitches)]
+        return lead_grid(pitch_context(lead, sprint, pop, balls, strikes, outs, [base])[0])
 
     finals: dict[str, tuple[Callable[[], KinematicState], Callable[[], list[plain.Row]]]] = {}
     empty, _ = _carry(lambda s, i: s, 0)

@@ -33,8 +33,10 @@ def main() -> None:
     if not server.refresh_now() or server.model is None:
         raise SystemExit("no production lead model in the registry (the repo ships one in models/baseline)")
     model = server.model
-    # Kershaw's 0-1 curveball, runner 682829 (30.5 ft/s) against catcher 605131 (2.065 s to 2B).
-    context = pitch_context(20.8, 30.5, 2.065, 73.1, ["CU"], 0, 1, np.nan, ["2B"])[0]
+    # Kershaw's 0-1 pitch (a 73.1 mph curveball, not an input), runner 682829 (30.5 ft/s) 12.7 ft off
+    # first at the first move against catcher 605131 (2.065 s to 2B).
+    context = pitch_context(12.7, 30.5, 2.065, 0, 1, np.nan, ["2B"])[0]
+    context = model.with_history(context, "682829", "605131", "Clayton-Kershaw")  # as the worker does
     grid = lead_grid(context)
     curve = time_calls(lambda: model.curve(context), args.calls)
 

@@ -1,5 +1,9 @@
 """The lead-distance model at run time: one pitch's context in, 21 steal probabilities out (leads
-0..20 ft), scored as one batch with XGBoost's in-place predict (no DMatrix per call)."""
+0..20 ft), scored as one batch with XGBoost's in-place predict (no DMatrix per call).
+
+A version holds the players' steal records it was trained beside (:class:`models.players.PlayerHistory`,
+its ``player_history.json``): :meth:`LeadModel.with_history` fills a pitch's history columns from
+them by runner, catcher and pitcher id, so production and a challenger each use their own."""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from features.baseball import LEAD_GRID_FT, lead_grid
+from features.baseball import HISTORY_FEATURE_NAMES, LEAD_GRID_FT, PITCH_FEATURE_NAMES, lead_grid
 
+from .players import PlayerHistory
 from .xg import ModelLoadError, load_booster
 
 __all__ = ["LeadModel", "platt", "support_range"]
 
 FloatArray = npt.NDArray[np.float64]
+_HISTORY = [PITCH_FEATURE_NAMES.index(n) for n in HISTORY_FEATURE_NAMES]
 
 
 class LeadModel:
@@ -30,6 +36,7 @@ class LeadModel:
         scale: float = 1.0,
         shift: float = 0.0,
         support_ft: tuple[float, float] | None = None,
+        history: PlayerHistory | None = None,
     ) -> None:
         self.booster = booster
         self.name = name
@@ -40,6 +47,8 @@ class LeadModel:
         self.shift = shift
         # The leads its training attempts covered; None for a version registered without the range.
         self.support_ft = support_ft
+        # No history (a bare booster in a test): every player is unknown, at the league rate of none.
+        self.history = history or PlayerHistory()
 
     @classmethod
     def from_artifact(
@@ -51,10 +60,22 @@ class LeadModel:
         version: int,
         calibration: dict[str, Any] | None = None,
         support: dict[str, Any] | None = None,
+        history: PlayerHistory | None = None,
     ) -> LeadModel:
         scale, shift = platt(calibration)
         booster = load_booster(artifact, feature_names, expected_features, name, version)
-        return cls(booster, name, version, scale, shift, support_range(support))
+        if history is None and set(HISTORY_FEATURE_NAMES) <= set(feature_names):
+            raise ModelLoadError(f"{name} v{version} takes player records but ships no player history")
+        return cls(booster, name, version, scale, shift, support_range(support), history)
+
+    def with_history(
+        self, context: FloatArray, runner_id: str | None, catcher_id: str | None, pitcher_id: str | None
+    ) -> FloatArray:
+        """A copy of one pitch's context row with the players' records of this version's history;
+        a player it does not know sits at the league rate (no attempts)."""
+        row = context.copy()
+        row[_HISTORY] = self.history.features([runner_id], [catcher_id], [pitcher_id])[0]
+        return row
 
     def curve(self, context: FloatArray, leads: FloatArray = LEAD_GRID_FT) -> FloatArray:
         """P(steal succeeds) at each lead in ``leads`` for one pitch's context row."""

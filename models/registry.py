@@ -276,19 +276,17 @@ class ModelRegistry:
         """Raise :class:`ArtifactCorrupt` if a report file differs from the sha256 recorded at
         registration (versions registered before report hashes were kept have none to check)."""
         entry = self.get(name, version)
-        for file_name, recorded in sorted((entry.report_sha256 or {}).items()):
-            path = entry.report_path(file_name)
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError as exc:
-                raise ArtifactCorrupt(
-                    f"{name} v{version}: cannot read {path} ({exc.strerror or exc})"
-                ) from None
-            if digest != recorded:
-                raise ArtifactCorrupt(
-                    f"{name} v{version}: {path} has sha256 {digest[:12]}… but meta.json records "
-                    f"{recorded[:12]}…; the report changed after registration: restore it or retrain"
-                )
+        for file_name in sorted(entry.report_sha256 or {}):
+            _checked_report(entry, file_name)
+
+    def read_report(self, name: str, version: int, file_name: str) -> bytes:
+        """The bytes of one report file a model needs at run time (a lead version's player history),
+        checked against the sha256 recorded at registration; :class:`ArtifactCorrupt` if they differ
+        or the version recorded none for it."""
+        entry = self.get(name, version)
+        if file_name not in (entry.report_sha256 or {}):
+            raise ArtifactCorrupt(f"{name} v{version}: no recorded sha256 for {file_name!r}; retrain it")
+        return _checked_report(entry, file_name)
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -653,6 +651,23 @@ def _check_reports(report_files: Mapping[str, bytes], *, artifact_file: str) -> 
         if not isinstance(data, bytes):
             raise InvalidRegistration(f"report file {file_name!r} must be bytes, got {type(data).__name__}")
     return reports
+
+
+def _checked_report(entry: ModelVersion, file_name: str) -> bytes:
+    path = entry.report_path(file_name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactCorrupt(
+            f"{entry.name} v{entry.version}: cannot read {path} ({exc.strerror or exc})"
+        ) from None
+    digest, recorded = hashlib.sha256(data).hexdigest(), (entry.report_sha256 or {})[file_name]
+    if digest != recorded:
+        raise ArtifactCorrupt(
+            f"{entry.name} v{entry.version}: {path} has sha256 {digest[:12]}… but meta.json records "
+            f"{recorded[:12]}…; the report changed after registration: restore it or retrain"
+        )
+    return data
 
 
 def _encode_aliases(aliases: _Aliases) -> bytes:

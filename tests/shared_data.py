@@ -20,3 +20,13 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def shipped_production(name: str) -> int:
+    """The version of ``name`` the repo ships as production (what a fresh registry serves)."""
+    from models.registry import ModelRegistry
+    from models.settings import Settings
+
+    version = ModelRegistry(Settings().baseline_registry_dir).alias_version(name)
+    assert version is not None, f"the repo ships no production {name}"
+    return version

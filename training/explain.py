@@ -19,12 +19,11 @@ __all__ = ["LEAD_PLAIN", "explain_pitches", "explain_shots"]
 
 FloatArray = npt.NDArray[np.float64]
 
-# The lead model's numeric features in words; its one-hots read as what the pitch was.
+# The lead model's numeric features in words; its one-hots read as the target base.
 LEAD_PLAIN: dict[str, tuple[str, str]] = {
     "lead_ft": ("lead", "{:.1f} ft"),
     "runner_sprint_speed_fps": ("sprint speed", "{:.1f} ft/s"),
     "catcher_pop_time_s": ("pop time", "{:.2f} s"),
-    "pitch_velo_mph": ("pitch", "{:.0f} mph"),
     "balls": ("balls", "{:.0f}"),
     "strikes": ("strikes", "{:.0f}"),
     "outs": ("outs", "{:.0f}"),

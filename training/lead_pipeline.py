@@ -2,9 +2,12 @@
 (monotone in lead) -> evaluate against two baselines -> gate -> register.
 
 The latest season is held out whole for evaluation; early stopping uses the season before it. The
-probability may only rise with the lead (an XGBoost monotone constraint), and with the runner's
-sprint speed and the catcher's pop time. The booster's output is then recalibrated (Platt scaling)
-on the early-stopping season, the most recent one before the held-out season.
+probability may only rise with the lead (an XGBoost monotone constraint), with the runner's sprint
+speed, the catcher's pop time, the runner's past success and the steals the pitcher allowed, and only
+fall with the runner-stopping record of the catcher (:data:`MONOTONE`). The booster's output is then
+recalibrated (Platt scaling) on the early-stopping season, the most recent one before the held-out
+season. Each version ships the players' record through the last data season
+(:data:`models.players.HISTORY_FILE`, checksummed with the reports) for the worker to look players up.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, lead_grid
+from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, PRIOR_ATTEMPTS, lead_grid
 from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.lead import platt
-from models.players import POP_TIME_FILE, SPRINT_FILE, load_player_reference
+from models.players import HISTORY_FILE, POP_TIME_FILE, SPRINT_FILE, load_player_reference
 from models.registry import ModelRegistry, ModelVersion
 
 from .explain import explain_pitches
@@ -36,14 +39,24 @@ from .report import LEAD_LABELS, importance_plot, reliability_plot, roc_plot
 from .savant import LeadDataset, csv_files, load_opportunities
 from .shots import TrainingDataError, hash_files
 
-__all__ = ["LEAD_MONOTONE", "LeadOptions", "evaluate_lead", "train_lead"]
+__all__ = ["LEAD_MONOTONE", "MONOTONE", "LeadOptions", "evaluate_lead", "train_lead"]
 
 FloatArray = npt.NDArray[np.float64]
 MODEL_NAME = "lead"
 # The leads the model has data for: the 1st to 99th percentile of its training attempts' leads.
 SUPPORT_QUANTILES = (0.01, 0.99)
-_RISING = ("lead_ft", "runner_sprint_speed_fps", "catcher_pop_time_s")
-LEAD_MONOTONE = "(" + ",".join("1" if n in _RISING else "0" for n in PITCH_FEATURE_NAMES) + ")"
+# +1: P(success) never falls as the feature grows; -1: never rises. The player-record directions
+# are the plain reading of the records (a runner who succeeded, a pitcher who let steals through, a
+# catcher who threw runners out), constrained so a thin record cannot flip them.
+MONOTONE = {
+    "lead_ft": 1,
+    "runner_sprint_speed_fps": 1,
+    "catcher_pop_time_s": 1,
+    "runner_success_vs_league": 1,
+    "catcher_cs_vs_league": -1,
+    "pitcher_sb_vs_league": 1,
+}
+LEAD_MONOTONE = "(" + ",".join(str(MONOTONE.get(n, 0)) for n in PITCH_FEATURE_NAMES) + ")"
 
 
 @dataclass(frozen=True)
@@ -230,8 +243,18 @@ def _report(summary: dict[str, Any]) -> str:
         ],
         "",
         f"Monotone constraints `{LEAD_MONOTONE}` over {list(PITCH_FEATURE_NAMES)}: the probability never "
-        "falls as the lead, the sprint speed or the pop time grows. Unknown sprint speed or pop time: NaN, "
-        "XGBoost's missing-value branch.",
+        "falls as the lead, the sprint speed, the pop time, the runner's past success or the pitcher's "
+        "steals allowed grows, and never rises with the catcher's caught-stealing record. Unknown sprint "
+        "speed or pop time: NaN, XGBoost's missing-value branch.",
+        "",
+        "## Player records",
+        "",
+        "Each attempt carries its runner's, catcher's and pitcher's steal record from earlier seasons only, "
+        "shrunk toward those seasons' league rate with an additive prior of "
+        + ", ".join(f"{n} attempts ({role})" for role, n in PRIOR_ATTEMPTS.items())
+        + f"; the first season has none (NaN). Shipped for live scoring: `{HISTORY_FILE}`, the record of "
+        f"seasons {summary['history']['seasons']} ({summary['history']['runners']} runners, "
+        f"{summary['history']['catchers']} catchers, {summary['history']['pitchers']} pitchers).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -300,6 +323,12 @@ def train_lead(
         "importance": importance(model, PITCH_FEATURE_NAMES),
         "support": lead_support(data.x[train][:, PITCH_FEATURE_NAMES.index("lead_ft")]),
         "explained": explain_pitches(model.booster, scale, shift, data, picks, PITCH_FEATURE_NAMES),
+        "history": {
+            "seasons": list(data.history.seasons),
+            "runners": len(data.history.runners),
+            "catchers": len(data.history.catchers),
+            "pitchers": len(data.history.pitchers),
+        },
     }
     y = predictions.pop("y")
     step("register")
@@ -331,12 +360,15 @@ def train_lead(
             # The attempts the booster was fit on (not the early-stopping or held-out seasons): live
             # pitch contexts are later compared with these.
             BASELINE_FILE: encode_baseline(build_baseline(data.x[train], PITCH_FEATURE_NAMES)),
+            # Every season's record: the "earlier seasons" of the live season, which follows them.
+            HISTORY_FILE: data.history.encode(),
         },
         extra={
             "kind": "lead",
             "leads_ft": [float(v) for v in LEAD_GRID_FT],
             "lead_support": summary["support"],
             "gate": verdict,
+            "player_history": {"file": HISTORY_FILE, "prior_attempts": dict(PRIOR_ATTEMPTS)},
             "calibration": {
                 "method": "platt",
                 "scale": scale,

@@ -7,6 +7,13 @@ is left out too (the model's main input). Features come from :func:`features.bas
 with the runner's sprint speed and the catcher's pop time joined by player id from the reference
 files (:mod:`models.players`), as the live worker does; an unknown player gets NaN, which XGBoost
 sends down its learned missing-value branch (the documented default).
+
+Each attempt also gets its runner's, catcher's and pitcher's record from earlier seasons only
+(:mod:`training.player_history`), counted over every SB and CS row, those without a lead too. The
+files name pitchers rather than giving ids: they go by :func:`models.players.pitcher_id_from_name`.
+Only columns known at the pitcher's first move are read: ``at_pitch_release``,
+``lead_distance_gained``, ``pitch_type`` and ``velo`` (all measured after the runner's decision)
+and ``runner_stealing_runs`` and ``description`` (the outcome) never are.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from features.baseball import pitch_context
-from models.players import PlayerReference
+from models.players import PlayerHistory, PlayerReference, pitcher_id_from_name
 
+from .player_history import Attempt, histories_before, history_block
 from .shots import TrainingDataError
 
 __all__ = ["REQUIRED_COLUMNS", "LeadDataset", "csv_files", "load_opportunities"]
@@ -36,8 +44,7 @@ REQUIRED_COLUMNS = (
     "at_pitchers_first_move",
     "ball_count",
     "strike_count",
-    "pitch_type",
-    "velo",
+    "pitcher_name",
 )
 ATTEMPTS = {"SB": 1.0, "CS": 0.0}
 
@@ -49,8 +56,11 @@ class LeadDataset:
     season: npt.NDArray[np.int64]
     runner: npt.NDArray[np.str_]
     catcher: npt.NDArray[np.str_]
+    pitcher: npt.NDArray[np.str_]
     target_base: npt.NDArray[np.str_]
     left_out: dict[str, int]
+    # Every season's record: the earlier seasons of a live season that follows them all.
+    history: PlayerHistory
 
     def __len__(self) -> int:
         return len(self.success)
@@ -64,6 +74,37 @@ def _number(value: str) -> float:
     return number if math.isfinite(number) else math.nan
 
 
+def _player(value: str) -> str | None:
+    value = value.strip()
+    return None if value in ("", "--") else value
+
+
+def _season(path: Path, row: dict[str, str]) -> int:
+    try:
+        return int(row["date"][:4])
+    except ValueError as exc:
+        raise TrainingDataError(f"{path}: a date is not YYYY-MM-DD ({exc})") from None
+
+
+def _pitcher(row: dict[str, str]) -> str | None:
+    name = _player(row["pitcher_name"])
+    return None if name is None else pitcher_id_from_name(name)
+
+
+def _attempts(path: Path, rows: list[dict[str, str]]) -> list[Attempt]:
+    return [
+        Attempt(
+            _season(path, r),
+            _player(r["runner_name"]),
+            _player(r["catcher_name"]),
+            _pitcher(r),
+            r["result"].strip() == "SB",
+        )
+        for r in rows
+        if r["result"].strip() in ATTEMPTS
+    ]
+
+
 def csv_files(path: Path) -> list[Path]:
     if not path.exists():
         raise TrainingDataError(f"{path} does not exist: pass an opportunities CSV or a directory of them")
@@ -73,8 +114,13 @@ def csv_files(path: Path) -> list[Path]:
     return files
 
 
-def load_opportunities(path: Path, reference: PlayerReference) -> LeadDataset:
-    """Every steal attempt with a lead under ``path`` (a CSV in the Savant layout, or a directory)."""
+def load_opportunities(
+    path: Path, reference: PlayerReference, earlier: PlayerHistory | None = None
+) -> LeadDataset:
+    """Every steal attempt with a lead under ``path`` (a CSV in the Savant layout, or a directory).
+
+    ``earlier``: the players' record of seasons before the file's (a version's shipped history, to
+    score a later season with it), used when it ends before the file's first season."""
     rows: list[dict[str, str]] = []
     for file in csv_files(path):
         with file.open(newline="", encoding="utf-8") as fh:
@@ -95,8 +141,11 @@ def load_opportunities(path: Path, reference: PlayerReference) -> LeadDataset:
             kept.append(row)
     if not kept:
         raise TrainingDataError(f"{path}: no steal attempts (SB or CS) with a lead among {len(rows)} rows")
+    before, history = histories_before(_attempts(path, rows), earlier)
+    seasons = np.array([_season(path, r) for r in kept])
     runners = [r["runner_name"].strip() for r in kept]
     catchers = [r["catcher_name"].strip() for r in kept]
+    pitchers = [_pitcher(r) for r in kept]
     bases = [r["target_base"].strip() for r in kept]
     # Counts beyond the legal range (Savant has a 4-ball row) are unknown, not clipped.
     balls = [b if b <= 3 else math.nan for b in (_number(r["ball_count"]) for r in kept)]
@@ -105,23 +154,22 @@ def load_opportunities(path: Path, reference: PlayerReference) -> LeadDataset:
         np.array([_number(r["at_pitchers_first_move"]) for r in kept]),
         np.array([reference.sprint_speed(r) for r in runners]),
         np.array([reference.pop_time(c, b) for c, b in zip(catchers, bases, strict=True)]),
-        np.array([_number(r["velo"]) for r in kept]),
-        [r["pitch_type"].strip() or None for r in kept],
         np.array(balls),
         np.array(strikes),
         math.nan,  # outs are not in the Savant files
         bases,
+        history_block(
+            before, seasons, [_player(r) for r in runners], [_player(c) for c in catchers], pitchers
+        ),
     )
-    try:
-        seasons = np.array([int(r["date"][:4]) for r in kept])
-    except ValueError as exc:
-        raise TrainingDataError(f"{path}: a date is not YYYY-MM-DD ({exc})") from None
     return LeadDataset(
         x=x,
         success=np.array([ATTEMPTS[r["result"].strip()] for r in kept]),
         season=seasons,
         runner=np.array(runners),
         catcher=np.array(catchers),
+        pitcher=np.array([p or "" for p in pitchers]),
         target_base=np.array(bases),
         left_out=left_out,
+        history=history,
     )

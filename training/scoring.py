@@ -11,7 +11,7 @@ import xgboost as xgb
 
 from features.baseball import PITCH_FEATURE_NAMES
 from features.shot import FREEZE_FRAME_NAMES, SHOT_FEATURE_NAMES, without_freeze_frame
-from models.players import load_player_reference
+from models.players import HISTORY_FILE, PlayerHistory, load_player_reference
 from models.registry import ModelRegistry
 from models.xg import XgModel
 from models.xg import load_booster as serving_booster
@@ -96,9 +96,12 @@ def evaluate_lead_version(
     registry: ModelRegistry, name: str, path: Path, version: int | None
 ) -> dict[str, Any]:
     """A Savant opportunities CSV (or directory) scored with a lead version; beside it, the file's own
-    success rate as a constant prediction (in-sample: a floor any model should beat)."""
+    success rate as a constant prediction (in-sample: a floor any model should beat). The players'
+    records: the version's shipped history for a file of later seasons (as live), else the file's
+    own earlier seasons."""
     booster, used = load_booster(registry, name, version, PITCH_FEATURE_NAMES)
-    data = load_opportunities(path, load_player_reference(path if path.is_dir() else path.parent))
+    earlier = PlayerHistory.decode(registry.read_report(name, used, HISTORY_FILE))
+    data = load_opportunities(path, load_player_reference(path if path.is_dir() else path.parent), earlier)
     p = booster.predict(xgb.DMatrix(data.x)).astype(np.float64)
     rate = np.full(len(data), float(data.success.mean()))
     return {
@@ -106,5 +109,6 @@ def evaluate_lead_version(
         "version": used,
         "attempts": len(data),
         "left_out": data.left_out,
+        "player_history_seasons": list(data.history.seasons),
         "metrics": {"model": scores(data.success, p), "file success rate": scores(data.success, rate)},
     }

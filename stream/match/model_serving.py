@@ -5,7 +5,8 @@ small file read). When it names another version, that version is loaded off the 
 checksum verified by the registry, its feature schema checked), then swapped in with one
 assignment between two messages: a shot is scored by exactly one version, and its output says which.
 A version that fails to load is logged and counted, and the old one keeps serving. A server can
-follow the ``challenger`` alias instead: then a withdrawn alias stops its model.
+follow the ``challenger`` alias instead: then a withdrawn alias stops its model. A lead version
+loads with its players' steal records (``player_history.json``, checksum verified like the model).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from features.baseball import PITCH_FEATURE_NAMES
 from features.shot import SHOT_FEATURE_NAMES
 from models.errors import PitchsideError
 from models.lead import LeadModel
+from models.players import HISTORY_FILE, PlayerHistory
 from models.xg import XgModel
 
 __all__ = ["LeadServer", "ModelServer", "ModelSource", "XgServer", "build_lead", "build_xg"]
@@ -34,6 +36,9 @@ class _Version(Protocol):
     @property
     def extra(self) -> dict[str, Any] | None: ...
 
+    @property
+    def report_files(self) -> Sequence[str]: ...
+
 
 class ModelSource(Protocol):
     """What serving needs of the registry (:class:`models.registry.ModelRegistry` fits)."""
@@ -43,6 +48,8 @@ class ModelSource(Protocol):
     def get(self, name: str, version: int) -> _Version: ...
 
     def load_artifact(self, name: str, version: int) -> bytes: ...
+
+    def read_report(self, name: str, version: int, file_name: str) -> bytes: ...
 
 
 class Served(Protocol):
@@ -63,7 +70,9 @@ def build_xg(artifact: bytes, meta: _Version, name: str, version: int) -> XgMode
     return XgModel.from_record(artifact, meta.feature_names, meta.extra, SHOT_FEATURE_NAMES, name, version)
 
 
-def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> LeadModel:
+def build_lead(
+    artifact: bytes, meta: _Version, name: str, version: int, history: PlayerHistory | None = None
+) -> LeadModel:
     extra = meta.extra or {}
     calibration, support = extra.get("calibration"), extra.get("lead_support")
     return LeadModel.from_artifact(
@@ -74,6 +83,7 @@ def build_lead(artifact: bytes, meta: _Version, name: str, version: int) -> Lead
         version,
         calibration if isinstance(calibration, dict) else None,
         support if isinstance(support, dict) else None,
+        history,
     )
 
 
@@ -173,3 +183,11 @@ class XgServer(ModelServer[XgModel]):
 class LeadServer(ModelServer[LeadModel]):
     def __init__(self, source: ModelSource, name: str = "lead", alias: str = "production") -> None:
         super().__init__(source, name, build_lead, alias)
+
+    def load(self, version: int) -> LeadModel:
+        meta = self.source.get(self.name, version)
+        history = None
+        if HISTORY_FILE in meta.report_files:
+            where = f"{self.name} v{version} {HISTORY_FILE}"
+            history = PlayerHistory.decode(self.source.read_report(self.name, version, HISTORY_FILE), where)
+        return build_lead(self.source.load_artifact(self.name, version), meta, self.name, version, history)

@@ -1,9 +1,13 @@
 """Pitch context for a live pitch with a runner on base: the lead-distance model's named inputs.
 
-The pitch body gives the lead, the count, outs, the pitch and the target base. The runner's sprint
+The pitch body gives the lead, the count, outs and the target base. Its pitch type and speed are not
+inputs: they are known only once the ball is thrown, after the runner's decision at the pitcher's
+first move (:mod:`features.baseball`); the event output still forwards them. The runner's sprint
 speed and the catcher's pop time come from the body when the feed sends them, else from the player
-reference data (:mod:`models.players`); what neither knows is NaN. A pitch with no runner (or no
-target base) has no steal to price: no output, counted as ``pitch_without_runner``.
+reference data (:mod:`models.players`); what neither knows is NaN. The players' steal records of
+earlier seasons are left NaN here: they ship with each model version, which fills them in by the
+pitch's runner, catcher and pitcher ids (:meth:`models.lead.LeadModel.with_history`). A pitch with no
+runner (or no target base) has no steal to price: no output, counted as ``pitch_without_runner``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ class PitchContext:
     target_base: str
     sprint_speed_from: str | None
     pop_time_from: str | None
+    catcher_id: str | None = None
+    pitcher_id: str | None = None
+
+    @property
+    def players(self) -> tuple[str | None, str | None, str | None]:
+        """Runner, catcher and pitcher ids: the keys of a version's player history."""
+        return self.runner_id, self.catcher_id, self.pitcher_id
 
 
 def _pick(given: float | None, looked_up: float) -> tuple[float, str | None]:
@@ -64,11 +75,11 @@ def live_pitch_context(
         _known(body.runner_lead_ft),
         sprint,
         pop,
-        _known(body.velo_mph),
-        [body.pitch_type],
         _known(body.balls),
         _known(body.strikes),
         _known(body.outs),
         [body.target_base],
     )[0]
-    return PitchContext(row, body.runner_id, body.target_base, sprint_from, pop_from)
+    return PitchContext(
+        row, body.runner_id, body.target_base, sprint_from, pop_from, body.catcher_id, body.pitcher_id
+    )

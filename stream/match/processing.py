@@ -34,7 +34,7 @@ from .challenger import lead_comparison, xg_comparison
 from .frame_history import FrameHistory, Snapshot
 from .live import FrameInputs, MatchLive, num
 from .model_serving import LeadServer, XgServer
-from .pitch_context import live_pitch_context
+from .pitch_context import PitchContext, live_pitch_context
 from .shot_context import shot_context
 from .state import MatchState, StateStore
 
@@ -389,21 +389,26 @@ class MatchProcessor:
             pitch = live_pitch_context(event, self.reference, self.stats.features)
             self.observer.timed("feature", "lead", time.perf_counter() - started)
             if pitch is not None:
+                model = self.lead.model if self.lead is not None else None
+                # The players' records come with the model version: production's fill the context.
+                features = (
+                    pitch.features if model is None else model.with_history(pitch.features, *pitch.players)
+                )
                 payload = {
                     "event_id": event.event_id,
                     "runner_id": pitch.runner_id,
                     "target_base": pitch.target_base,
                     "sprint_speed_from": pitch.sprint_speed_from,
                     "pop_time_from": pitch.pop_time_from,
-                    "features": _named(PITCH_FEATURE_NAMES, pitch.features),
+                    "features": _named(PITCH_FEATURE_NAMES, features),
                 }
                 outputs.append(
                     self._output(state, "pitch_context", event.ts, received, payload, event.simulated)
                 )
-                if self.lead is not None and self.lead.model is not None:
-                    curve = self._lead_curve(state, event, received, pitch.features, self.lead.model)
+                if model is not None:
+                    curve = self._lead_curve(state, event, received, features, model)
                     outputs.append(curve)
-                    outputs.extend(self._challenge_lead(state, event, received, pitch.features, curve))
+                    outputs.extend(self._challenge_lead(state, event, received, pitch, curve))
         state.actions.observe(event)  # after a shot's context: what led to it came before it
         return outputs
 
@@ -520,21 +525,20 @@ class MatchProcessor:
         )
 
     def _challenge_lead(
-        self, state: MatchState, event: PitchEvent, received: Received, context: Any, curve: Output
+        self, state: MatchState, event: PitchEvent, received: Received, pitch: PitchContext, curve: Output
     ) -> list[Output]:
         challenger = self.lead_challenger.model if self.lead_challenger is not None else None
         if challenger is None or curve.model is None:
             return []
         production, lead = curve.model.version, curve.data["current_lead_ft"]
         probabilities = curve.data["probabilities"]
-        return self._challenge(
-            state,
-            event,
-            received,
-            "lead_curve_challenger",
-            challenger,
-            lambda: lead_comparison(event.event_id, context, lead, production, probabilities, challenger),
-        )
+
+        def compare() -> dict[str, Any]:
+            # The challenger's own players' records: it may ship another history than production.
+            context = challenger.with_history(pitch.features, *pitch.players)
+            return lead_comparison(event.event_id, context, lead, production, probabilities, challenger)
+
+        return self._challenge(state, event, received, "lead_curve_challenger", challenger, compare)
 
     def _challenge(
         self,

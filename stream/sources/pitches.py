@@ -1,11 +1,11 @@
 """Real baseball pitch events from Baseball Savant stolen-base opportunities, for replay and load.
 
 Each row of a Savant opportunities CSV (a runner on base, a pitch) becomes one ``pitch`` event:
-pitcher (his name as an id, the file has no pitcher id), catcher and runner ids, target base, the
-runner's lead at the pitcher's first move, pitch type and velocity, the count. Rows are real; only
-their times are made up: ``gap_ms`` apart from ``start_ms``. A game id is the matchup and date
-(``LAD-at-CIN-2023-06-08``); with ``repeat > 1`` the rows are sent again under new game ids
-(``{prefix}-{n}-...``), which is the baseball load generator.
+pitcher (his name as an id, :func:`models.players.pitcher_id_from_name`: the file has no pitcher
+id), catcher and runner ids, target base, the runner's lead at the pitcher's first move, pitch type
+and velocity, the count. Rows are real; only their times are made up: ``gap_ms`` apart from
+``start_ms``. A game id is the matchup and date (``LAD-at-CIN-2023-06-08``); with ``repeat > 1`` the
+rows are sent again under new game ids (``{prefix}-{n}-...``), which is the baseball load generator.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from models.errors import PitchsideError
+from models.players import pitcher_id_from_name
 
 from ..contracts import PitchBody, PitchEvent
 
@@ -70,7 +71,7 @@ def savant_pitches(
                 game = _slug(f"{prefix or 'load'}-{round_no}-{game}")
             base = row["target_base"].strip()
             body = PitchBody(
-                pitcher_id=_slug(row["pitcher_name"].replace("|", " ")),
+                pitcher_id=pitcher_id_from_name(row["pitcher_name"]),
                 catcher_id=_slug(row["catcher_name"]) if row["catcher_name"].strip() else None,
                 runner_id=_slug(row["runner_name"]) if row["runner_name"].strip() else None,
                 target_base=base if base in _BASES else None,  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ async def test_graphics_get_production_and_the_comparison_stream_gets_both(
     own: dict[str, str], tmp_path: Path
 ) -> None:
     settings = Settings(**own)  # type: ignore[arg-type]
-    registry: ModelRegistry = open_registry(settings)  # seeded: the baseline v1 is production
+    registry: ModelRegistry = open_registry(settings)  # seeded: the shipped baseline is production
     baseline, v2 = production_copy(registry)
     registry.challenge("xg", v2, "the same booster: plumbing under test")
     match_id = f"xc-{uuid.uuid4().hex[:8]}"

@@ -34,6 +34,7 @@ from stream.sources.producer import RecordProducer
 from stream.stack import Stack
 from tests.factories import frame, live_shot
 from tests.ops_files import alert_rules, dashboard_exprs, probe_expr
+from tests.shared_data import shipped_production
 
 from .conftest import WorkerProcess, isolated_names, production_copy, settings_env, wait_for_output
 from .prometheus import PrometheusServer, free_port
@@ -187,7 +188,7 @@ def test_prometheus_scrapes_a_worker_processing_real_traffic(observed: Observed)
         "xG outputs timed", lambda: prom.value('pitchside_e2e_latency_seconds_count{kind="xg"}') == SHOTS, 30
     )
     assert prom.value('pitchside_inference_seconds_count{model="lead"}') == PITCHES
-    assert prom.value('pitchside_model_info{model="xg",version="1"}') == 1
+    assert prom.value(f'pitchside_model_info{{model="xg",version="{shipped_production("xg")}"}}') == 1
     # Lag is measured every few seconds (a broker round trip): wait for a reading, then all processed.
     observed.wait_for("lag 0", lambda: prom.value("sum(pitchside_consumer_lag_messages)") == 0, 30)
     assert prom.value(f'pitchside_match_input_age_seconds{{match_id="{observed.match_id}"}}') is not None
@@ -245,7 +246,7 @@ def test_a_version_that_cannot_load_raises_the_model_load_alert(observed: Observ
     broken = registry.register(
         "xg",
         b"\x00 this is not an xgboost model",
-        feature_names=registry.get("xg", 1).feature_names,
+        feature_names=registry.get("xg", shipped_production("xg")).feature_names,
         params={},
         metrics={},
         lineage={"note": "corrupt on purpose (test)"},
@@ -254,7 +255,8 @@ def test_a_version_that_cannot_load_raises_the_model_load_alert(observed: Observ
     registry.promote("xg", broken.version)
     fired = observed.wait_for("model load alert", lambda: prom.alerts("PitchsideModelLoadFailed"))
     assert (fired[0]["model"], fired[0]["version"]) == ("xg", str(broken.version))
-    assert prom.value('pitchside_model_info{model="xg",version="1"}') == 1  # v1 still serving
+    serving = shipped_production("xg")
+    assert prom.value(f'pitchside_model_info{{model="xg",version="{serving}"}}') == 1  # still serving
 
 
 def test_every_dashboard_and_alert_expression_returns_data(observed: Observed) -> None:

@@ -37,7 +37,7 @@ async def test_a_new_production_version_takes_over_mid_stream_and_every_shot_is_
     own_registry: dict[str, str], tmp_path: Path
 ) -> None:
     settings = Settings(**own_registry)  # type: ignore[arg-type]
-    registry: ModelRegistry = open_registry(settings)  # seeded: the baseline v1 is production
+    registry: ModelRegistry = open_registry(settings)  # seeded: the shipped baseline is production
     baseline, v2 = production_copy(registry)
     registry.approve("xg", v2)
     match_id = f"xg-{uuid.uuid4().hex[:8]}"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from features.baseball import LEAD_GRID_FT, PITCH_FEATURE_NAMES, pitch_context
 from models.drift import baseline_of
 from models.lead import support_range
-from models.players import PlayerReference
+from models.players import HISTORY_FILE, PlayerReference
 from models.registry import ModelRegistry
 from models.settings import Settings
 from models.xg import ModelLoadError
@@ -96,17 +96,22 @@ def test_every_curve_of_the_shipped_model_rises_with_the_lead() -> None:
     assert server.refresh_now() and server.model is not None
     rng = np.random.default_rng(1)
     n = 300
+    # Players' records as the shipped history gives them: any runner, catcher and pitcher it knows
+    # (and some it does not), so the check covers the history columns' whole range too.
+    history = server.model.history
+    known = [list(history.runners), list(history.catchers), list(history.pitchers)]
+    ids = [[str(rng.choice([*k, "nobody"])) for _ in range(n)] for k in known]
     contexts = pitch_context(
         rng.uniform(0, 25, n),
         np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(23, 31, n)),
         np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(1.8, 2.2, n)),
-        rng.uniform(70, 100, n),
-        [str(rng.choice(["FF", "SL", "CH", "CU", "PO", "XX"])) for _ in range(n)],
         rng.integers(0, 4, n),
         rng.integers(0, 3, n),
         np.nan,
         [str(rng.choice(["2B", "3B"])) for _ in range(n)],
+        history.features(*ids),
     )
+    assert np.unique(contexts[:, -3:], axis=0).shape[0] > n / 2  # varied records, not all unknown
     for row in contexts:
         curve = server.model.curve(row)
         assert curve.shape == (21,) and ((curve >= 0) & (curve <= 1)).all()
@@ -145,7 +150,7 @@ def test_bad_files_are_refused_with_what_to_fix(tmp_path: Path) -> None:
             _write(tmp_path / "a.csv", ["date", "result"], [["2020-01-01", "SB"]]), PlayerReference()
         )
     header = list(REQUIRED_COLUMNS)
-    pickoffs = [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95"]]
+    pickoffs = [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95", "A | B"]]
     with pytest.raises(TrainingDataError, match="no steal attempts"):
         load_opportunities(_write(tmp_path / "b.csv", header, pickoffs), PlayerReference())
 
@@ -177,7 +182,7 @@ def test_train_lead_on_a_file_without_the_columns_or_without_attempts_exits_1(tm
     only_pickoffs = _write(
         tmp_path / "pk.csv",
         list(REQUIRED_COLUMNS),
-        [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95"]],
+        [["2020-05-01", "1", "2", "2B", "PK", "--", "0", "0", "FF", "95", "A | B"]],
     )
     for path, message in ((bad, "missing column(s)"), (only_pickoffs, "no steal attempts")):
         result = CliRunner().invoke(cli, ["train", "lead", "--data", str(path)], env=env)
@@ -214,6 +219,7 @@ def test_a_lead_challenger_is_scored_beside_production_on_the_same_pitch(tmp_pat
         params=shipped.params,
         metrics={},
         lineage={},
+        report_files={HISTORY_FILE: registry.read_report("lead", 1, HISTORY_FILE)},
         extra={**(shipped.extra or {}), "calibration": {"method": "platt", "scale": 0.5, "shift": 0.0}},
     )
     registry.challenge("lead", again.version)

@@ -14,6 +14,7 @@ from faust.types import TP
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from features.baseball import PITCH_FEATURE_NAMES
 from models.settings import Settings
 from stream.contracts import GenericEvent, PitchEvent, PlayerRef, ShotBody, ShotEvent
 from stream.outputs.publisher import InMemoryPublisher
@@ -21,6 +22,7 @@ from stream.worker.app import WorkerParts, create_app
 from stream.worker.lag import consumer_lag
 from stream.worker.metrics import ConsumeSensor
 from tests.factories import encode, frame, pass_event, pitch_body, xg_challenger_output
+from tests.shared_data import shipped_production
 
 Scrape = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -84,10 +86,11 @@ async def test_counts_dead_letters_models_and_latency_show_up_in_a_scrape(parts:
     assert got[("pitchside_frames_total", ())] == 3
     assert got[("pitchside_events_total", ())] == 1
     assert got[("pitchside_dead_letters_total", (("reason", "not_json"),))] == 1
-    assert got[("pitchside_model_info", (("model", "xg"), ("version", "1")))] == 1  # the shipped baseline
+    xg = str(shipped_production("xg"))
+    assert got[("pitchside_model_info", (("model", "xg"), ("version", xg)))] == 1  # the shipped baseline
     assert got[("pitchside_model_info", (("model", "lead"), ("version", "1")))] == 1
     assert got[("pitchside_model_load_failures_total", (("model", "xg"),))] == 0
-    assert got[("pitchside_model_production_refused", (("model", "xg"), ("version", "1")))] == 0
+    assert got[("pitchside_model_production_refused", (("model", "xg"), ("version", xg)))] == 0
     assert got[("pitchside_publish_queue_outputs", ())] == 0
     assert ("faust_messages_received_total", ()) in got  # Faust's own sensor, same registry
     # The in-memory publisher has no batch hook: observe a batch as the Redis publisher would.
@@ -152,7 +155,7 @@ async def test_drift_of_the_live_lead_inputs_is_exported_per_feature(parts: Work
     assert got[("pitchside_model_drift_psi", labels)] > 0.25
     psi = {k[1][0][1] for k in got if k[0] == "pitchside_model_drift_psi"}
     # Every feature of the lead model but outs, which no training row had (Savant lacks it).
-    assert len(psi) == 12 and "outs" not in psi
+    assert psi == set(PITCH_FEATURE_NAMES) - {"outs"}
 
 
 def test_consume_sensor_counts_input_topics_only() -> None:

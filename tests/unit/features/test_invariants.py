@@ -30,7 +30,14 @@ import numpy.typing as npt
 import pytest
 
 import features
-from features.baseball import PITCH_FEATURE_NAMES, PITCH_GROUPS, lead_grid, pitch_context, pitch_group
+from features.baseball import (
+    HISTORY_FEATURE_NAMES,
+    PITCH_FEATURE_NAMES,
+    history_features,
+    lead_grid,
+    pitch_context,
+    shrunk_rate,
+)
 from features.buildup import (
     ACTION_KINDS,
     BUILDUP_NAMES,
@@ -876,7 +883,6 @@ _NUMERIC = (
     "lead_ft",
     "runner_sprint_speed_fps",
     "catcher_pop_time_s",
-    "pitch_velo_mph",
     "balls",
     "strikes",
     "outs",
@@ -889,30 +895,35 @@ def _context_build(rng: Rng) -> Call:
         "lead_ft": rng.uniform(0.0, 20.0, n),
         "runner_sprint_speed_fps": rng.uniform(23.0, 31.0, n),
         "catcher_pop_time_s": rng.uniform(1.8, 2.2, n),
-        "pitch_velo_mph": rng.uniform(70.0, 101.0, n),
         "balls": rng.integers(0, 4, n).astype(np.float64),
         "strikes": rng.integers(0, 3, n).astype(np.float64),
         "outs": rng.integers(0, 3, n).astype(np.float64),
     }
     for _ in range(3):  # some unknowns
         values[_NUMERIC[int(rng.integers(len(_NUMERIC)))]][int(rng.integers(n))] = NAN
-    codes: list[str | None] = [*sorted(PITCH_GROUPS), "XX", None]
     bases: list[str | None] = ["2B", "3B", "HP", None]
-    pitch_type = [codes[int(i)] for i in rng.integers(len(codes), size=n)]
     target_base = [bases[int(i)] for i in rng.integers(len(bases), size=n)]
+    history = history_features(_records(rng, n), float(rng.uniform(0.6, 0.85)))
+    history[int(rng.integers(n)), :] = NAN  # a row of unknown records
     return Call(
         (
             values["lead_ft"],
             values["runner_sprint_speed_fps"],
             values["catcher_pop_time_s"],
-            values["pitch_velo_mph"],
-            pitch_type,
             values["balls"],
             values["strikes"],
             values["outs"],
             target_base,
+            history,
         )
     )
+
+
+def _records(rng: Rng, n: int) -> AnyArray:
+    """Random (attempts, steals) per runner, catcher and pitcher, some players without any."""
+    attempts = rng.integers(0, 80, (n, 3)) * (rng.uniform(size=(n, 3)) > 0.2)
+    steals = np.floor(attempts * rng.uniform(0.0, 1.0, (n, 3)))
+    return np.stack([attempts, steals], axis=2).reshape(n, 6).astype(np.float64)
 
 
 _CONTEXT_COLUMNS = {name: PITCH_FEATURE_NAMES.index(name) for name in _NUMERIC}
@@ -923,27 +934,28 @@ _CONTEXT_ARG = {
             "lead_ft",
             "runner_sprint_speed_fps",
             "catcher_pop_time_s",
-            "pitch_velo_mph",
-            "pitch_type",
             "balls",
             "strikes",
             "outs",
             "target_base",
+            "history",
         )
     )
 }
 
 
 def _context_nan(call: Call) -> NanMasks:
-    n = len(call.args[4])
+    n = len(call.args[_CONTEXT_ARG["target_base"]])
     mask = np.zeros((n, len(PITCH_FEATURE_NAMES)), dtype=bool)
     for name, col in _CONTEXT_COLUMNS.items():
         mask[:, col] = np.isnan(np.asarray(call.args[_CONTEXT_ARG[name]], dtype=np.float64))
+    history = [PITCH_FEATURE_NAMES.index(name) for name in HISTORY_FEATURE_NAMES]
+    mask[:, history] = np.isnan(call.args[_CONTEXT_ARG["history"]])
     return {"out": mask}
 
 
 def _context_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
-    perm = _perm(rng, len(call.args[4]))
+    perm = _perm(rng, len(call.args[_CONTEXT_ARG["target_base"]]))
     args = tuple(
         np.asarray(a)[perm] if isinstance(a, np.ndarray) else [a[i] for i in perm] for a in call.args
     )
@@ -951,7 +963,7 @@ def _context_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
 
 
 def _grid_build(rng: Rng) -> Call:
-    context = pitch_context(11.0, NAN, 2.0, 91.0, ["SL"], 1, 0, NAN, ["3B"])[0]
+    context = pitch_context(11.0, NAN, 2.0, 1, 0, NAN, ["3B"])[0]
     return Call((context, rng.uniform(0.0, 20.0, int(rng.integers(2, 25)))))
 
 
@@ -968,12 +980,24 @@ def _grid_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
     return Call((context, leads[perm])), perm
 
 
+def _pair_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    successes, attempts, *rest = call.args
+    perm = _perm(rng, len(successes))
+    return Call((successes[perm], attempts[perm], *rest)), perm
+
+
+def _rows_permute(call: Call, rng: Rng) -> tuple[Call, IntArray]:
+    records, league = call.args
+    perm = _perm(rng, len(records))
+    return Call((records[perm], league)), perm
+
+
 BASEBALL = [
     Entry(
         id="pitch_context",
         func=pitch_context,
         build=_context_build,
-        shapes=lambda call: {"out": (len(call.args[4]), len(PITCH_FEATURE_NAMES))},
+        shapes=lambda call: {"out": (len(call.args[_CONTEXT_ARG["target_base"]]), len(PITCH_FEATURE_NAMES))},
         nan=_context_nan,
         permute=_context_permute,
         per_item={"out": 0},
@@ -988,12 +1012,22 @@ BASEBALL = [
         per_item={"out": 0},
     ),
     Entry(
-        id="pitch_group",
-        func=pitch_group,
+        id="shrunk_rate",
+        func=shrunk_rate,
         build=lambda rng: Call(
-            ([*sorted(PITCH_GROUPS), "XX", "", None][int(rng.integers(len(PITCH_GROUPS) + 3))],)
+            (*_records(rng, int(rng.integers(2, 9)))[:, [1, 0]].T, float(rng.uniform(0.6, 0.85)), 40.0)
         ),
-        shapes=lambda call: {"out": ()},
+        shapes=lambda call: {"out": (len(call.args[0]),)},
+        permute=lambda call, rng: _pair_permute(call, rng),
+        per_item={"out": 0},
+    ),
+    Entry(
+        id="history_features",
+        func=history_features,
+        build=lambda rng: Call((_records(rng, int(rng.integers(2, 9))), float(rng.uniform(0.6, 0.85)))),
+        shapes=lambda call: {"out": (len(call.args[0]), len(HISTORY_FEATURE_NAMES))},
+        permute=lambda call, rng: _rows_permute(call, rng),
+        per_item={"out": 0},
     ),
 ]
 
