@@ -22,10 +22,12 @@ from stream.contracts import PitchBody, PitchEvent
 from stream.match.model_serving import LeadServer
 from stream.match.processing import MatchProcessor, Received
 from tests.factories import pitch_body
-from tests.shared_data import shared_path
+from tests.shared_data import shared_path, shipped_production
 from training.lead_pipeline import LeadOptions, lead_support, train_lead
 from training.savant import REQUIRED_COLUMNS, load_opportunities
 from training.shots import TrainingDataError
+
+LEAD = shipped_production("lead")  # the version a fresh registry serves
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def test_a_pitch_with_a_runner_gets_its_21_point_curve_with_the_version(tmp_path
     [out] = [o for o in proc.on_event(event, Received(1, 2)) if o.kind == "lead_curve"]
     data = out.data
     assert data["leads_ft"] == LEAD_GRID_FT.tolist() and len(data["probabilities"]) == 21
-    assert out.model is not None and (out.model.name, out.model.version) == ("lead", 1)
+    assert out.model is not None and (out.model.name, out.model.version) == ("lead", LEAD)
     expected = np.interp(12.5, LEAD_GRID_FT, data["probabilities"])
     assert data["current_probability"] == pytest.approx(expected, abs=1e-3)
     # The shipped v1 saw leads of 8.7-19.9 ft (1st-99th percentile of its 14,055 training attempts).
@@ -211,15 +213,15 @@ def test_an_unusable_stored_support_range_refuses_the_model(stored: dict[str, ob
 def test_a_lead_challenger_is_scored_beside_production_on_the_same_pitch(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path)
     registry.seed_from(Settings().baseline_registry_dir)
-    shipped = registry.get("lead", 1)
+    shipped = registry.get("lead", LEAD)
     again = registry.register(
         "lead",
-        registry.load_artifact("lead", 1),
+        registry.load_artifact("lead", LEAD),
         feature_names=list(shipped.feature_names),
         params=shipped.params,
         metrics={},
         lineage={},
-        report_files={HISTORY_FILE: registry.read_report("lead", 1, HISTORY_FILE)},
+        report_files={HISTORY_FILE: registry.read_report("lead", LEAD, HISTORY_FILE)},
         extra={**(shipped.extra or {}), "calibration": {"method": "platt", "scale": 0.5, "shift": 0.0}},
     )
     registry.challenge("lead", again.version)
@@ -236,7 +238,7 @@ def test_a_lead_challenger_is_scored_beside_production_on_the_same_pitch(tmp_pat
     outputs = {o.kind: o for o in proc.on_event(event, Received(1, 2))}
     curve, compared = outputs["lead_curve"], outputs["lead_curve_challenger"]
     assert compared.data["production"] == {
-        "version": 1,
+        "version": LEAD,
         "current_probability": curve.data["current_probability"],
     }
     mine = compared.data["challenger"]

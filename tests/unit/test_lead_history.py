@@ -22,6 +22,7 @@ from stream.match.model_serving import LeadServer
 from stream.match.processing import MatchProcessor, Received
 from stream.sources.pitches import savant_pitches
 from tests.factories import pitch_body
+from tests.shared_data import shipped_production
 from training.savant import load_opportunities
 
 HEADER = [
@@ -60,6 +61,8 @@ ROWS = [
     ("2019-05-01", "c1", "Ann | Arm", "r1", "SB", "12.0"),
     ("2019-05-02", "c2", "Bob | Bell", "r3", "CS", "11.5"),
 ]
+
+LEAD = shipped_production("lead")  # the version a fresh registry serves
 
 
 def _write(path: Path, rows: list[tuple[str, ...]], header: list[str] = HEADER) -> Path:
@@ -166,10 +169,10 @@ def seeded(tmp_path: Path) -> ModelRegistry:
 
 
 def test_a_worker_refuses_a_version_whose_history_changed_or_is_missing(seeded: ModelRegistry) -> None:
-    shipped = seeded.get("lead", 1)
+    shipped = seeded.get("lead", LEAD)
     bare = seeded.register(
         "lead",
-        seeded.load_artifact("lead", 1),
+        seeded.load_artifact("lead", LEAD),
         feature_names=list(shipped.feature_names),
         params={},
         metrics={},
@@ -183,7 +186,7 @@ def test_a_worker_refuses_a_version_whose_history_changed_or_is_missing(seeded: 
     seeded.rollback("lead")
     path = shipped.path / HISTORY_FILE
     path.write_bytes(path.read_bytes().replace(b'"league":[', b'"league":[1'))
-    assert not server.refresh_now() and "sha256" in server.failed[1] and server.model is None
+    assert not server.refresh_now() and "sha256" in server.failed[LEAD] and server.model is None
 
 
 def test_live_players_are_looked_up_in_the_versions_history_and_strangers_get_the_league_rate(
@@ -235,7 +238,7 @@ def test_training_on_a_file_without_pitchers_says_so_in_one_line(tmp_path: Path)
 
 
 def test_the_shipped_baseline_carries_a_small_history_of_every_season() -> None:
-    data = ModelRegistry(Settings().baseline_registry_dir).read_report("lead", 1, HISTORY_FILE)
+    data = ModelRegistry(Settings().baseline_registry_dir).read_report("lead", LEAD, HISTORY_FILE)
     history = PlayerHistory.decode(data)
     assert len(data) < 300_000 and history.seasons == tuple(range(2016, 2025))
     assert len(history.runners) > 500 and len(history.pitchers) > 1000
@@ -257,7 +260,7 @@ def test_a_later_season_is_scored_with_the_shipped_record_of_the_seasons_before_
 
 def test_evaluating_a_season_after_the_versions_uses_its_shipped_record(tmp_path: Path) -> None:
     shipped = ModelRegistry(Settings().baseline_registry_dir)
-    history = PlayerHistory.decode(shipped.read_report("lead", 1, HISTORY_FILE))
+    history = PlayerHistory.decode(shipped.read_report("lead", LEAD, HISTORY_FILE))
     runner = max(history.runners, key=lambda r: history.runners[r][0])
     rows = [
         ("2025-04-01", "c9", "Ann | Arm", runner, "SB", "12.0"),

@@ -88,7 +88,9 @@ async def test_counts_dead_letters_models_and_latency_show_up_in_a_scrape(parts:
     assert got[("pitchside_dead_letters_total", (("reason", "not_json"),))] == 1
     xg = str(shipped_production("xg"))
     assert got[("pitchside_model_info", (("model", "xg"), ("version", xg)))] == 1  # the shipped baseline
-    assert got[("pitchside_model_info", (("model", "lead"), ("version", "1")))] == 1
+    assert (
+        got[("pitchside_model_info", (("model", "lead"), ("version", str(shipped_production("lead")))))] == 1
+    )
     assert got[("pitchside_model_load_failures_total", (("model", "xg"),))] == 0
     assert got[("pitchside_model_production_refused", (("model", "xg"), ("version", xg)))] == 0
     assert got[("pitchside_publish_queue_outputs", ())] == 0
@@ -150,8 +152,16 @@ async def test_drift_of_the_live_lead_inputs_is_exported_per_feature(parts: Work
     # Runners all taking 19 ft leads: far outside most of the training leads.
     await put(parts, "events", [pitch(n, runner_lead_ft=19.5) for n in range(40)])
     got = scrape(parts)
-    labels = (("feature", "lead_ft"), ("model", "lead"), ("version", "1"))
-    assert got[("pitchside_model_drift_window_inputs", (("model", "lead"), ("version", "1")))] == 40
+    labels = (("feature", "lead_ft"), ("model", "lead"), ("version", str(shipped_production("lead"))))
+    assert (
+        got[
+            (
+                "pitchside_model_drift_window_inputs",
+                (("model", "lead"), ("version", str(shipped_production("lead")))),
+            )
+        ]
+        == 40
+    )
     assert got[("pitchside_model_drift_psi", labels)] > 0.25
     psi = {k[1][0][1] for k in got if k[0] == "pitchside_model_drift_psi"}
     # Every feature of the lead model but outs, which no training row had (Savant lacks it).
