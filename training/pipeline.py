@@ -121,16 +121,15 @@ def gate(
         }
     # Production sees the columns it was trained on (a version from before features were added).
     x = x[:, [list(feature_names).index(n) for n in current.feature_names]]
-    booster = xgb.Booster()
-    booster.load_model(bytearray(registry.load_artifact(name, current.version)))
+    artifact = registry.load_artifact(name, current.version)
     if score is not None:
-        p = score(registry.load_artifact(name, current.version), current, x)
-    elif calibrated is None:
-        p = booster.predict(xgb.DMatrix(x)).astype(np.float64)
+        p = score(artifact, current, x)
     else:
-        p = calibrated(
-            booster.predict(xgb.DMatrix(x), output_margin=True).astype(np.float64), current.extra or {}
-        )
+        booster = xgb.Booster()
+        booster.load_model(bytearray(artifact))
+        margin = calibrated is not None
+        p = booster.predict(xgb.DMatrix(x), output_margin=margin).astype(np.float64)
+        p = p if calibrated is None else calibrated(p, current.extra or {})
     production_ll = scores(y, p)["log_loss"]
     worse = new_log_loss > production_ll
     verdict = (

@@ -71,6 +71,19 @@ def logged(event: MatchEvent) -> LoggedAction | None:
     return LoggedAction(kind, event.team, event.period, event.ts, start, None)
 
 
+def _row(action: LoggedAction, own: bool, shot_ts: int, attack: int) -> ActionRow:
+    return ActionRow(
+        action.kind,
+        own,
+        _turned(action.start, attack),
+        _turned(action.end, attack),
+        (shot_ts - action.ts) / 1000.0,
+        action.cross,
+        action.through_ball,
+        action.set_piece,
+    )
+
+
 class ActionLog:
     """The last :data:`BUILDUP_DEPTH` actions of one match."""
 
@@ -88,36 +101,26 @@ class ActionLog:
         """The actions before ``shot`` in its period, in the attacking frame of ``attack``."""
         given = shot.shot.preceding
         if given is not None:
-            rows = [
-                ActionRow(
-                    a.kind,
+            mine = [
+                (
                     a.own,
-                    _turned(_xy(a.location), attack),
-                    _turned(_xy(a.end_location), attack),
-                    (shot.ts - a.ts) / 1000.0,
-                    a.cross,
-                    a.through_ball,
-                    a.set_piece,
+                    LoggedAction(
+                        a.kind,
+                        None,
+                        shot.period,
+                        a.ts,
+                        _xy(a.location),
+                        _xy(a.end_location),
+                        a.cross,
+                        a.through_ball,
+                        a.set_piece,
+                    ),
                 )
                 for a in given[-BUILDUP_DEPTH:]
             ]
-            return actions_from_rows(rows)
-        return actions_from_rows(
-            [
-                ActionRow(
-                    a.kind,
-                    a.team == shot.team,
-                    _turned(a.start, attack),
-                    _turned(a.end, attack),
-                    (shot.ts - a.ts) / 1000.0,
-                    a.cross,
-                    a.through_ball,
-                    a.set_piece,
-                )
-                for a in self.recent
-                if a.period == shot.period
-            ]
-        )
+        else:
+            mine = [(a.team == shot.team, a) for a in self.recent if a.period == shot.period]
+        return actions_from_rows([_row(a, own, shot.ts, attack) for own, a in mine])
 
     def checkpoint(self) -> list[list[Any]]:
         return [list(a) for a in self.recent]
