@@ -58,11 +58,18 @@ def to_rows(outputs: list[dict[str, Any]]) -> list[dict[str, Scalar]]:
     return rows
 
 
+def _cell(value: Scalar) -> str | int | float:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
 def to_csv(rows: list[dict[str, Scalar]]) -> str:
-    """The rows as CSV with a header: the union of their columns, in order of first appearance."""
+    """The rows as CSV with a header: the union of their columns, in order of first appearance;
+    booleans as ``true``/``false`` and nulls empty, as in the JSON."""
     columns = list(dict.fromkeys(column for row in rows for column in row))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()

@@ -163,7 +163,11 @@ async def test_a_late_joiner_gets_the_snapshot_then_follows(gw_settings: Setting
             assert sorted((o["kind"], o["seq"]) for o in snapshot["outputs"]) == [("event", 2), ("frame", 5)]
             await publish(pub, match_id, "frame", range(6, 9))
             assert seqs(await outputs_until(ws, 8)) == [6, 7, 8]
-        assert gw.sample("pitchside_gateway_messages_sent_total", transport="ws") == 4
+        # Counted once each send has returned on the gateway's side: the snapshot and three outputs.
+        await until(
+            "4 messages counted",
+            lambda: gw.sample("pitchside_gateway_messages_sent_total", transport="ws") == 4,
+        )
         assert gw.sample("pitchside_gateway_fanout_latency_seconds_count", transport="ws") == 3
 
 

@@ -110,3 +110,4 @@ def test_rows_flatten_an_output_and_give_one_row_per_listed_object() -> None:
     table = list(csv.DictReader(io.StringIO(to_csv(rows))))
     assert [r["data.players.speed_ms"] for r in table] == ["6.5", "1.0", ""]
     assert table[2]["data.ball.2"] == "" and table[0]["model.name"] == ""
+    assert {r["simulated"] for r in table} == {"true"}
