@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -40,6 +40,7 @@ from .metrics import GatewayMetrics
 from .params import BadParameter, parse_follow, parse_format, parse_kind, parse_match_id
 from .resume import StreamFollower
 from .session import ClientSession, SlowClient
+from .sse import EventStreamResponse
 
 __all__ = ["SLOW_CLIENT_CLOSE", "create_app"]
 
@@ -151,10 +152,8 @@ class Gateway:
             session = self._session(request.path_params["match_id"], request.query_params, "sse")
         except BadParameter as exc:
             return _bad(exc)
-        return StreamingResponse(
-            self._sse(session),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        return EventStreamResponse(
+            self._sse(session), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 
     async def _sse(self, session: ClientSession) -> AsyncIterator[bytes]:
@@ -162,12 +161,12 @@ class Gateway:
         clients.inc()
         pump = asyncio.create_task(session.pump())
         messages = session.messages()
+        nxt: asyncio.Future[tuple[str, bytes]] | None = None
         try:
             while True:
                 nxt = asyncio.ensure_future(anext(messages))
                 await asyncio.wait({nxt, pump}, return_when=asyncio.FIRST_COMPLETED)
                 if not nxt.done():  # the pump stopped: the client is dropped (SSE has no close code)
-                    nxt.cancel()
                     failure = pump.exception()
                     if failure is not None:
                         self._dropped("sse", failure)
@@ -175,8 +174,12 @@ class Gateway:
                 kind, message = nxt.result()
                 yield b"event: " + kind.encode() + b"\ndata: " + message + b"\n\n"
         finally:
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+            # Also on a disconnect, which cancels this generator mid-wait: stop the reads first,
+            # then close the message generator once nothing is waiting on it.
+            for task in (pump, nxt):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (pump, nxt) if t is not None), return_exceptions=True)
             await messages.aclose()
             clients.dec()
 

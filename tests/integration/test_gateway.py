@@ -9,6 +9,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import secrets
 import socket
 import time
@@ -163,6 +164,10 @@ async def test_a_late_joiner_gets_the_snapshot_then_follows(gw_settings: Setting
             assert sorted((o["kind"], o["seq"]) for o in snapshot["outputs"]) == [("event", 2), ("frame", 5)]
             await publish(pub, match_id, "frame", range(6, 9))
             assert seqs(await outputs_until(ws, 8)) == [6, 7, 8]
+            assert gw.sample("pitchside_gateway_clients", transport="ws") == 1
+        await until(
+            "the client to be let go", lambda: gw.sample("pitchside_gateway_clients", transport="ws") == 0
+        )
         # Counted once each send has returned on the gateway's side: the snapshot and three outputs.
         await until(
             "4 messages counted",
@@ -171,7 +176,9 @@ async def test_a_late_joiner_gets_the_snapshot_then_follows(gw_settings: Setting
         assert gw.sample("pitchside_gateway_fanout_latency_seconds_count", transport="ws") == 3
 
 
-async def test_the_same_over_server_sent_events(gw_settings: Settings, match_id: str) -> None:
+async def test_the_same_over_server_sent_events(
+    gw_settings: Settings, match_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
     async with serve(gw_settings) as gw, publishing(gw_settings) as pub, httpx.AsyncClient() as http:
         await publish(pub, match_id, "frame", range(1, 4))
         url = f"{gw.http}/v1/matches/{match_id}/events?kinds=frame&token={TOKEN}"
@@ -189,6 +196,13 @@ async def test_the_same_over_server_sent_events(gw_settings: Settings, match_id:
                     events.append((name, json.loads(line.removeprefix("data: "))))
                     if len(events) == 1:  # the snapshot is in: what follows is live
                         await publish(pub, match_id, "frame", range(4, 6))
+            assert gw.sample("pitchside_gateway_clients", transport="sse") == 1
+        # The client hung up mid-stream: the gateway lets go of it cleanly.
+        await until(
+            "the SSE client to be let go",
+            lambda: gw.sample("pitchside_gateway_clients", transport="sse") == 0,
+        )
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
         assert events[0][0] == "snapshot" and [o["seq"] for o in events[0][1]["outputs"]] == [3]
         assert [(n, e["output"]["seq"]) for n, e in events[1:]] == [("output", 4), ("output", 5)]
 
