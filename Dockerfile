@@ -18,7 +18,7 @@ COPY --from=build /opt/venv /opt/venv
 USER pitchside
 # Faust keeps its table data under the working directory: it must be writable by the user.
 WORKDIR /home/pitchside
-# 6066: Faust web; 9108: Prometheus metrics.
-EXPOSE 6066 9108
+# 6066: Faust web; 9108: Prometheus metrics; 8080: the gateway (`pitchside gateway`).
+EXPOSE 6066 8080 9108
 ENTRYPOINT ["pitchside"]
 CMD ["worker"]

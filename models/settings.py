@@ -8,10 +8,10 @@ package, and ``features`` must stay free of I/O.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
 
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     latest_ttl_s: int = Field(6 * 3600, ge=1, description="expiry of latest-state keys, seconds")
     publish_queue_max: int = Field(20_000, ge=1, description="outputs buffered before back-pressure")
     publish_batch_max: int = Field(1_000, ge=1, description="outputs per Redis pipeline at most")
+    stream_maxlen: int = Field(
+        10_000, ge=100, description="outputs kept per match and kind on its Redis stream, for resuming"
+    )
     batch_max: int = Field(256, ge=1, le=10_000, description="input messages an agent takes at once")
     batch_within_ms: float = Field(
         4.0, gt=0, le=1000, description="an agent takes what has arrived after this long, if fewer"
@@ -66,6 +69,23 @@ class Settings(BaseSettings):
     )
     match_idle_s: float = Field(
         1200.0, gt=0, description="a match unheard of this long counts as over (no silence gauge)"
+    )
+
+    # --- Gateway (pitchside gateway: HTTP, WebSocket and SSE for graphics engines) --------------
+    gateway_host: str = Field("127.0.0.1", description="address the gateway binds (0.0.0.0 in containers)")
+    gateway_port: int = Field(8080, ge=0, le=65535, description="port of the gateway")
+    # Comma-separated in the environment. None configured: the gateway is open (logged as a warning).
+    gateway_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), description="bearer tokens the gateway accepts, comma-separated; none: no auth"
+    )
+    gateway_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="origins allowed by CORS, comma-separated ('*' for any); none: no CORS"
+    )
+    gateway_client_queue_max: int = Field(
+        1_000, ge=1, le=1_000_000, description="messages queued for one client before it is dropped"
+    )
+    gateway_close_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="how long a dropped client's close frame may wait to be sent"
     )
 
     # --- Live features -------------------------------------------------------------------------
@@ -127,6 +147,21 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError(f"expected host:port, got {value!r}")
+        return value
+
+    @field_validator("gateway_tokens", "gateway_cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("gateway_tokens")
+    @classmethod
+    def _token_length(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for index, token in enumerate(value):
+            if len(token.get_secret_value()) < 16:
+                raise ValueError(f"token #{index + 1} is shorter than 16 characters")
         return value
 
     @property

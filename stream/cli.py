@@ -148,6 +148,21 @@ def worker(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option("--host", help="address to bind  [default: PITCHSIDE_GATEWAY_HOST]")
+@click.option("--port", type=click.IntRange(1, 65535), help="port  [default: PITCHSIDE_GATEWAY_PORT]")
+@click.pass_context
+@friendly_errors
+def gateway(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the outputs to graphics engines over HTTP, WebSocket and SSE, with resume (`since=`).
+    Separate from the workers; run as many as the clients need."""
+    from .gateway import run_gateway
+
+    settings = _settings(ctx)
+    changes = {k: v for k, v in {"gateway_host": host, "gateway_port": port}.items() if v is not None}
+    run_gateway(settings.model_copy(update=changes))
+
+
+@cli.command()
 @click.option("--match", "match_id", default="8658", show_default=True, help="StatsBomb match id")
 @click.option("--file", "file", type=click.Path(path_type=Path), help="a StatsBomb events JSON instead")
 @click.option("--speed", default=1.0, show_default=True, help="times real time; 0 = as fast as possible")

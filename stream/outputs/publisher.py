@@ -1,5 +1,6 @@
-"""Publishing outputs to Redis for broadcast graphics: one pub/sub channel and one latest-state key
-per match and kind, written in batches through pipelines by a single background flusher.
+"""Publishing outputs to Redis for broadcast graphics: one pub/sub channel, one latest-state key and
+one capped stream (for clients that resume, through the gateway) per match and kind, and an index of
+live matches, all written in batches through pipelines by a single background flusher.
 
 Agents call :meth:`Publisher.publish`, which only enqueues; the flusher drains whatever has queued up
 while the previous round trip was in flight, so an idle worker writes each output at once and a busy
@@ -19,9 +20,11 @@ from typing import Protocol
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT, FieldT
 
 from ..contracts import COMPARISON_KINDS, Output
 
@@ -32,6 +35,10 @@ __all__ = [
     "RedisPublisher",
     "channel_name",
     "latest_key",
+    "live_event_ts_key",
+    "live_index_key",
+    "live_member",
+    "output_stream_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,31 @@ def channel_name(prefix: str, match_id: str, kind: str) -> str:
 def latest_key(prefix: str, match_id: str, kind: str) -> str:
     """The latest-state key of one match and kind: ``{prefix}:{match_id}:{kind}:latest``."""
     return f"{prefix}:{match_id}:{kind}:latest"
+
+
+def output_stream_key(prefix: str, match_id: str, kind: str) -> str:
+    """The capped Redis stream of one match and kind, for resuming: ``{prefix}:{match_id}:{kind}:stream``.
+    Each entry has the fields ``seq``, ``published_ts`` and ``output`` (the payload)."""
+    return f"{prefix}:{match_id}:{kind}:stream"
+
+
+def live_index_key(prefix: str) -> str:
+    """The sorted set of live ``{match_id}:{kind}`` members, scored by the last ``published_ts`` (epoch
+    ms); members idle past the latest-state TTL are trimmed by the publisher."""
+    return f"{prefix}:live-matches"
+
+
+def live_event_ts_key(prefix: str) -> str:
+    """The hash ``{match_id}:{kind}`` -> the last output's ``event_ts`` (epoch ms), beside the index."""
+    return f"{prefix}:live-matches:event-ts"
+
+
+def live_member(match_id: str, kind: str) -> str:
+    return f"{match_id}:{kind}"
+
+
+# Outputs kept per match and kind on its stream (XADD MAXLEN ~): 10,000 is 6.7 minutes of 25 Hz frames.
+STREAM_KEPT = 10_000
 
 
 def comparison_key(prefix: str, model: str) -> str:
@@ -115,11 +147,13 @@ class RedisPublisher:
         latest_ttl_s: int = 6 * 3600,
         queue_max: int = 20_000,
         batch_max: int = 1_000,
+        stream_maxlen: int = STREAM_KEPT,
         on_batch: Callable[[list[Output], float], None] | None = None,
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._ttl = latest_ttl_s
+        self._stream_maxlen = stream_maxlen
         self._batch_max = batch_max
         self._queue_max = queue_max
         self._items: deque[Output | Callable[[], None]] = deque()
@@ -229,7 +263,7 @@ class RedisPublisher:
     async def _write(self, batch: list[Output]) -> None:
         published_ts = now_ms()
         pipe = self._client.pipeline(transaction=False)
-        latest: dict[str, bytes] = {}
+        latest: dict[tuple[str, str], tuple[bytes, int]] = {}
         compared: list[tuple[str, bytes]] = []
         for out in batch:
             payload = _encode(msgspec.structs.replace(out, published_ts=published_ts))
@@ -238,15 +272,43 @@ class RedisPublisher:
                 compared.append((comparison_key(self._prefix, out.model.name), payload))
                 continue
             pipe.publish(channel_name(self._prefix, out.match_id, out.kind), payload)
+            # The same payload on the match's stream, in the same pipeline: a resuming client reads
+            # there exactly what pub/sub carried.
+            pipe.xadd(
+                output_stream_key(self._prefix, out.match_id, out.kind),
+                {"seq": out.seq, "published_ts": published_ts, "output": payload},
+                maxlen=self._stream_maxlen,
+                approximate=True,
+            )
             # Only the last output per key survives a batch anyway: one SET per key, not per output.
-            latest[latest_key(self._prefix, out.match_id, out.kind)] = payload
-        for key, payload in latest.items():
-            pipe.set(key, payload, ex=self._ttl)
+            latest[(out.match_id, out.kind)] = (payload, out.event_ts)
+        if latest:
+            self._write_latest(pipe, latest, published_ts)
         await pipe.execute()
         self.stats.published += len(batch) - len(compared)
         self.stats.batches += 1
         if compared:
             await self._keep_comparisons(compared)
+
+    def _write_latest(
+        self, pipe: Pipeline, latest: dict[tuple[str, str], tuple[bytes, int]], published_ts: int
+    ) -> None:
+        """Per key once a batch: the latest state, the stream's expiry and the live-match index."""
+        index, event_ts_key = live_index_key(self._prefix), live_event_ts_key(self._prefix)
+        members: dict[str, int] = {}
+        event_ts: dict[FieldT, EncodableT] = {}
+        for (match_id, kind), (payload, ts) in latest.items():
+            pipe.set(latest_key(self._prefix, match_id, kind), payload, ex=self._ttl)
+            pipe.expire(output_stream_key(self._prefix, match_id, kind), self._ttl)
+            member = live_member(match_id, kind)
+            members[member] = published_ts
+            event_ts[member] = ts
+        pipe.zadd(index, members)
+        pipe.hset(event_ts_key, mapping=event_ts)
+        # A member unheard of for the latest-state TTL has no latest key left: out of the index.
+        pipe.zremrangebyscore(index, "-inf", published_ts - self._ttl * 1000)
+        pipe.expire(index, self._ttl)
+        pipe.expire(event_ts_key, self._ttl)
 
     async def _keep_comparisons(self, compared: list[tuple[str, bytes]]) -> None:
         """The challenger's outputs, after graphics' and apart from them: a failure here (an ACL
@@ -264,11 +326,16 @@ class RedisPublisher:
 class InMemoryPublisher:
     """The same contract as :class:`RedisPublisher`, kept in memory, for unit tests and dry runs."""
 
-    def __init__(self, prefix: str = "pitchside") -> None:
+    def __init__(self, prefix: str = "pitchside", stream_maxlen: int = STREAM_KEPT) -> None:
         self._prefix = prefix
+        self._stream_maxlen = stream_maxlen
         self.stats = PublishStats()
         self.channels: dict[str, list[Output]] = defaultdict(list)
         self.latest: dict[str, Output] = {}
+        # Trimmed exactly at stream_maxlen (Redis trims approximately: at least that many are kept).
+        self.streams: dict[str, deque[Output]] = defaultdict(lambda: deque(maxlen=self._stream_maxlen))
+        self.live: dict[str, int] = {}  # live_member -> the last published_ts
+        self.live_event_ts: dict[str, int] = {}
         self.comparisons: dict[str, list[Output]] = defaultdict(list)
 
     async def publish(self, output: Output) -> None:
@@ -277,7 +344,11 @@ class InMemoryPublisher:
             self.comparisons[comparison_key(self._prefix, output.model.name)].append(stamped)
             return
         self.channels[channel_name(self._prefix, output.match_id, output.kind)].append(stamped)
+        self.streams[output_stream_key(self._prefix, output.match_id, output.kind)].append(stamped)
         self.latest[latest_key(self._prefix, output.match_id, output.kind)] = stamped
+        member = live_member(output.match_id, output.kind)
+        self.live[member] = stamped.published_ts
+        self.live_event_ts[member] = output.event_ts
         self.stats.published += 1
 
     async def publish_many(self, outputs: Sequence[Output]) -> None:

@@ -135,6 +135,7 @@ def _publisher(
         latest_ttl_s=settings.latest_ttl_s,
         queue_max=settings.publish_queue_max,
         batch_max=settings.publish_batch_max,
+        stream_maxlen=settings.stream_maxlen,
         on_batch=on_batch,
     )
     return publisher, client

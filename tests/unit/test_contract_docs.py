@@ -1,7 +1,8 @@
 """docs/contracts.md must agree with the code: every example in it is decoded by the real decoders.
 
 Input examples sit in fenced blocks tagged ```json tracking or ```json events; Redis payload examples
-in ```json output. Each is checked against the records of :mod:`stream.contracts`.
+in ```json output; the gateway's messages in ```json gateway. Each is checked against the records of
+:mod:`stream.contracts` (and :mod:`stream.gateway.messages`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from models.players import load_player_reference
 from models.settings import Settings
 from stream.contracts import GenericEvent, Output, PassEvent, PitchEvent, ShotEvent, TrackingFrame
 from stream.decode import decode_event, decode_frame
+from stream.gateway.messages import GapMessage, Message, OutputMessage, SnapshotMessage
 from stream.match.processing import MatchProcessor, Received
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 _FENCE = re.compile(r"^```json[ \t]*([a-z]*)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-_TAGS = ("tracking", "events", "output")
+_TAGS = ("tracking", "events", "output", "gateway")
 _EVENT_CLASSES: dict[str, type] = {"shot": ShotEvent, "pass": PassEvent, "pitch": PitchEvent}
 
 
@@ -54,6 +56,7 @@ def _ids(examples: list[dict[str, Any]]) -> list[str]:
 TRACKING = _examples("tracking")
 EVENTS = _examples("events")
 OUTPUTS = _examples("output")
+GATEWAY = _examples("gateway")
 
 
 def test_every_json_block_is_tagged() -> None:
@@ -107,3 +110,22 @@ def test_output_example_matches_the_worker(example: dict[str, Any]) -> None:
     assert same.simulated == output.simulated
     assert same.event_ts == output.event_ts
     assert msgspec.to_builtins(same.data) == example["data"]
+
+
+def test_doc_has_an_example_of_each_gateway_message() -> None:
+    assert {m["type"] for m in GATEWAY} == {"snapshot", "output", "gap"}
+
+
+@pytest.mark.parametrize("example", GATEWAY, ids=[f"{m['type']}-{i}" for i, m in enumerate(GATEWAY)])
+def test_gateway_example_decodes(example: dict[str, Any]) -> None:
+    message = msgspec.json.decode(json.dumps(example).encode(), type=Message, strict=True)
+    assert set(example) == {"type", *type(message).__struct_fields__}, "every field of the message"
+    if isinstance(message, GapMessage):
+        assert message.from_seq <= message.to_seq
+        return
+    carried = message.outputs if isinstance(message, SnapshotMessage) else [message.output]
+    assert isinstance(message, SnapshotMessage | OutputMessage)
+    for raw in carried:
+        payload = msgspec.json.decode(raw)
+        msgspec.convert(payload, Output)
+        assert set(payload) == set(Output.__struct_fields__), "an output in a message shows every field"

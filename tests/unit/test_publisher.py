@@ -13,7 +13,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from stream.contracts import ModelRef, Output
-from stream.outputs.publisher import InMemoryPublisher, RedisPublisher, channel_name, latest_key
+from stream.outputs.publisher import (
+    InMemoryPublisher,
+    RedisPublisher,
+    channel_name,
+    latest_key,
+    live_event_ts_key,
+    live_index_key,
+    output_stream_key,
+)
 
 
 def output(match_id: str, kind: str, seq: int) -> Output:
@@ -33,8 +41,20 @@ class FakePipeline:
     def set(self, key: str, payload: bytes, ex: int) -> None:
         self.ops.append(("set", key, payload, ex))
 
-    def xadd(self, key: str, fields: dict[str, bytes], maxlen: int, approximate: bool) -> None:
-        self.ops.append(("xadd", key, fields["output"], maxlen, approximate))
+    def xadd(self, key: str, fields: dict[str, Any], maxlen: int, approximate: bool) -> None:
+        self.ops.append(("xadd", key, fields["output"], maxlen, approximate, fields))
+
+    def expire(self, key: str, seconds: int) -> None:
+        self.ops.append(("expire", key, seconds))
+
+    def zadd(self, key: str, mapping: dict[str, int]) -> None:
+        self.ops.append(("zadd", key, mapping))
+
+    def hset(self, key: str, mapping: dict[str, int]) -> None:
+        self.ops.append(("hset", key, mapping))
+
+    def zremrangebyscore(self, key: str, low: str, high: int) -> None:
+        self.ops.append(("zremrangebyscore", key, low, high))
 
     async def execute(self) -> None:
         if self.client.failures > 0:
@@ -160,11 +180,12 @@ async def test_challenger_outputs_go_to_the_models_comparison_stream_not_to_grap
     compared = msgspec_replace(output("m1", "xg_challenger", 1), model=ModelRef(name="xg", version=2))
     await run_until_flushed(pub, [output("m1", "xg", 1), compared])
     graphics, kept = client.executed  # graphics' pipeline first, the comparisons' after it
-    assert [(op[0], op[1]) for op in graphics] == [
+    assert [(op[0], op[1]) for op in graphics if op[0] in ("publish", "set", "xadd")] == [
         ("publish", "pitchside:m1:xg"),
+        ("xadd", "pitchside:m1:xg:stream"),
         ("set", "pitchside:m1:xg:latest"),
     ]
-    assert [(op[0], op[1], *op[3:]) for op in kept] == [("xadd", "pitchside:challenger:xg", 100_000, True)]
+    assert [(op[0], op[1], *op[3:5]) for op in kept] == [("xadd", "pitchside:challenger:xg", 100_000, True)]
     assert orjson.loads(kept[0][2])["kind"] == "xg_challenger" and pub.stats.published == 1
     memory = InMemoryPublisher()
     await memory.publish(compared)
@@ -180,8 +201,10 @@ async def test_a_refused_comparison_write_costs_only_the_comparisons() -> None:
             real_execute = pipe.execute
 
             async def execute() -> None:
-                if any(op[0] == "xadd" for op in pipe.ops):
-                    raise ResponseError("NOPERM this user has no permissions to run the 'xadd' command")
+                # The comparisons' stream refused (its key holds another type, say); graphics'
+                # XADDs to the match streams go through.
+                if any(op[0] == "xadd" and op[1].startswith("pitchside:challenger:") for op in pipe.ops):
+                    raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
                 await real_execute()
 
             pipe.execute = execute  # type: ignore[method-assign]
@@ -194,3 +217,45 @@ async def test_a_refused_comparison_write_costs_only_the_comparisons() -> None:
     published = [op for batch in client.executed for op in batch if op[0] == "publish"]
     assert [orjson.loads(op[2])["seq"] for op in published] == [1, 2]  # graphics got everything
     assert pub.stats.comparisons_lost == 1 and pub.stats.errors == 0
+
+
+async def test_each_output_is_also_appended_to_its_capped_stream_in_the_same_pipeline() -> None:
+    client = FakeRedis()
+    pub = RedisPublisher(client, latest_ttl_s=60, stream_maxlen=500)  # type: ignore[arg-type]
+    outs = [output("m1", "frame", s) for s in range(1, 4)] + [output("m2", "event", 7)]
+    await pub.publish_many(outs)  # queued before the flusher runs: one batch, one pipeline
+    await run_until_flushed(pub, [])
+    [ops] = client.executed
+    published = [op for op in ops if op[0] == "publish"]
+    added = [op for op in ops if op[0] == "xadd"]
+    # One XADD per output, beside its PUBLISH, carrying the very same payload, capped with MAXLEN ~.
+    assert [op[1] for op in added] == ["pitchside:m1:frame:stream"] * 3 + ["pitchside:m2:event:stream"]
+    assert [op[2] for op in added] == [op[2] for op in published]
+    assert all(op[3:5] == (500, True) for op in added)
+    assert [(op[5]["seq"], op[5]["published_ts"]) for op in added] == [
+        (orjson.loads(op[2])["seq"], orjson.loads(op[2])["published_ts"]) for op in added
+    ]
+    # Per key once: the stream expires with the latest key; the live index and event_ts are kept.
+    expired = {op[1]: op[2] for op in ops if op[0] == "expire"}
+    assert expired == {
+        output_stream_key("pitchside", "m1", "frame"): 60,
+        output_stream_key("pitchside", "m2", "event"): 60,
+        live_index_key("pitchside"): 60,
+        live_event_ts_key("pitchside"): 60,
+    }
+    [(_, index, members)] = [op for op in ops if op[0] == "zadd"]
+    assert index == "pitchside:live-matches" and set(members) == {"m1:frame", "m2:event"}
+    [(_, _, event_ts)] = [op for op in ops if op[0] == "hset"]
+    assert event_ts == {"m1:frame": 1, "m2:event": 1}
+    [(_, _, low, high)] = [op for op in ops if op[0] == "zremrangebyscore"]
+    assert low == "-inf" and high == members["m1:frame"] - 60_000
+
+
+async def test_the_in_memory_publisher_keeps_the_same_streams_capped_and_the_live_index() -> None:
+    pub = InMemoryPublisher(stream_maxlen=3)
+    for seq in range(1, 6):
+        await pub.publish(output("m1", "frame", seq))
+    kept = pub.streams[output_stream_key("pitchside", "m1", "frame")]
+    assert [o.seq for o in kept] == [3, 4, 5]  # the oldest trimmed, as MAXLEN does
+    assert [o.seq for o in pub.channels["pitchside:m1:frame"]] == [1, 2, 3, 4, 5]
+    assert pub.live["m1:frame"] == kept[-1].published_ts > 0 and pub.live_event_ts["m1:frame"] == 1
