@@ -49,6 +49,7 @@ __all__ = [
     "TEAMMATE",
     "TECHNIQUES",
     "in_triangle",
+    "players_known",
     "roles_from_flags",
     "roles_from_teams",
     "shot_attributes",
@@ -105,6 +106,7 @@ SHOT_ATTRIBUTE_NAMES = (
 )
 SHOT_FEATURE_NAMES = SHOT_GEOMETRY_NAMES + SHOT_ATTRIBUTE_NAMES + BUILDUP_NAMES
 EVENT_FEATURE_NAMES = tuple(n for n in SHOT_FEATURE_NAMES if n not in FREEZE_FRAME_NAMES)
+_FREEZE_COLUMNS = [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]
 
 _POST_LEFT = np.array([GOAL_X_M, GOAL_HALF_WIDTH_M])
 _POST_RIGHT = np.array([GOAL_X_M, -GOAL_HALF_WIDTH_M])
@@ -214,9 +216,16 @@ def shot_features(
     return np.concatenate([geometry, attributes, buildup], axis=-1)
 
 
+def players_known(x: npt.NDArray[np.float64]) -> BoolArray:
+    """Per row of :data:`SHOT_FEATURE_NAMES`: whether any of the players' geometry is known (a freeze
+    frame or tracking), which is what sends a shot down the full path."""
+    known: BoolArray = np.asarray(np.isfinite(x[..., _FREEZE_COLUMNS]).any(axis=-1), dtype=bool)
+    return known
+
+
 def without_freeze_frame(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Rows of :data:`SHOT_FEATURE_NAMES` as an event-only feed would give them: the players'
     geometry unknown (NaN, as for a shot without a freeze frame). A copy; ``x`` is left alone."""
     out = np.array(x, dtype=np.float64, copy=True)
-    out[..., [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]] = np.nan
+    out[..., _FREEZE_COLUMNS] = np.nan
     return out

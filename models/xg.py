@@ -225,13 +225,13 @@ class XgModel:
 
     def predict(self, x: FloatArray) -> FloatArray:
         """Probabilities of many shots (rows in booster order), each by its own path."""
-        matrix = xgb.DMatrix(x)
-        p: FloatArray = self.booster.predict(matrix).astype(np.float64)
+        p: FloatArray = np.empty(len(x), dtype=np.float64)
+        event: npt.NDArray[np.bool_] = np.zeros(len(x), dtype=bool)
         if self.event_rounds is not None:
-            event = ~np.isfinite(x[:, self._players]).any(axis=1)
-            if event.any():
-                only = self.booster.predict(xgb.DMatrix(x[event]), iteration_range=(0, self.event_rounds))
-                p[event] = only
+            event = np.asarray(~np.isfinite(x[:, self._players]).any(axis=1), dtype=bool)
+        for rows, rounds in ((~event, (0, 0)), (event, (0, self.event_rounds or 0))):
+            if rows.any():
+                p[rows] = self.booster.predict(xgb.DMatrix(x[rows]), iteration_range=rounds)
         return p
 
 

@@ -29,16 +29,17 @@ from features.buildup import (
 )
 from features.coordinates import statsbomb_to_pitch
 
-__all__ = ["event_type", "preceding_actions", "statsbomb_actions"]
+__all__ = ["event_type", "name_of", "preceding_actions", "statsbomb_actions"]
 
 
-def _name(obj: Any) -> str | None:
+def name_of(obj: Any) -> str | None:
+    """The ``name`` of a StatsBomb object (type, team, outcome...), if it has one."""
     return obj.get("name") if isinstance(obj, dict) else None
 
 
 def event_type(event: dict[str, Any]) -> str:
     """A StatsBomb event's type as the contract names it: 'Goal Keeper' -> 'goal_keeper'."""
-    name = str(_name(event.get("type")) or "")
+    name = str(name_of(event.get("type")) or "")
     return "fifty_fifty" if name == "50/50" else re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
@@ -75,11 +76,11 @@ def _point(xy: Any, sign: float) -> tuple[float, float] | None:
 
 
 def _action(event: dict[str, Any], shot: dict[str, Any]) -> ActionRow:
-    own = _name(event.get("team")) == _name(shot.get("team"))
+    own = name_of(event.get("team")) == name_of(shot.get("team"))
     sign = 1.0 if own else -1.0
     kind = EVENT_ACTIONS.get(event_type(event), "other")
     ps: dict[str, Any] = (event.get("pass") or {}) if kind == "pass" else {}
-    through = bool(ps.get("through_ball")) or _name(ps.get("technique")) == "Through Ball"
+    through = bool(ps.get("through_ball")) or name_of(ps.get("technique")) == "Through Ball"
     return ActionRow(
         kind,
         own,
@@ -88,7 +89,7 @@ def _action(event: dict[str, Any], shot: dict[str, Any]) -> ActionRow:
         (_clock_ms(shot) - _clock_ms(event)) / 1000.0,
         cross=bool(ps.get("cross")),
         through_ball=through,
-        set_piece=PASS_SET_PIECES.get(str(_name(ps.get("type")))),
+        set_piece=PASS_SET_PIECES.get(str(name_of(ps.get("type")))),
     )
 
 

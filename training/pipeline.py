@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from features.shot import FREEZE_FRAME_NAMES, SHOT_FEATURE_NAMES, without_freeze_frame
+from features.shot import SHOT_FEATURE_NAMES, players_known, without_freeze_frame
 from models.drift import BASELINE_FILE, build_baseline, encode_baseline
 from models.errors import PitchsideError
 from models.registry import ModelRegistry, ModelVersion
@@ -161,12 +161,6 @@ def _load(paths: tuple[Path, ...], step: Callable[[str], None]) -> tuple[list[Sh
     return shots, files
 
 
-def _has_players(x: FloatArray) -> npt.NDArray[np.bool_]:
-    known = np.isfinite(x[:, [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]])
-    players: npt.NDArray[np.bool_] = np.asarray(known.any(axis=1), dtype=bool)
-    return players
-
-
 FULL_STAGE_GRID = tuple(
     {"max_depth": d, "min_child_weight": w, "eta": 0.03} for d in (2, 3, 4) for w in (5, 20)
 )
@@ -198,7 +192,7 @@ def fit_two_stage(
         event, trials = search(*rows, SHOT_FEATURE_NAMES, seed, progress)
     else:
         event = fit(*rows, SHOT_FEATURE_NAMES, seed)
-    players = _has_players(data.x)
+    players = players_known(data.x)
     ftr, fva = tr & players, va & players
     full: Fitted | None = None
     # A few thousand shots with players: a small grid, scored on their validation matches only.
@@ -217,7 +211,7 @@ def fit_two_stage(
             {
                 "stage": "full",
                 **params,
-                "rounds": fitted.best_iteration + 1 - event.best_iteration - 1,
+                "rounds": fitted.best_iteration - event.best_iteration,  # its own, after stage one's
                 "valid_log_loss": round(fitted.valid_log_loss, 5),
             }
         )

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from features.baseball import PITCH_FEATURE_NAMES
-from features.shot import FREEZE_FRAME_NAMES, SHOT_FEATURE_NAMES, without_freeze_frame
+from features.shot import SHOT_FEATURE_NAMES, players_known, without_freeze_frame
 from models.players import HISTORY_FILE, PlayerHistory, load_player_reference
 from models.registry import ModelRegistry
 from models.xg import XgModel
@@ -73,7 +73,7 @@ def evaluate_version(
     # the provider publishes no xG) is scored whole, the model alone.
     scored = compared if compared.any() else rows
     x = data.x[scored]
-    players = np.isfinite(x[:, [SHOT_FEATURE_NAMES.index(n) for n in FREEZE_FRAME_NAMES]]).any(axis=1)
+    players = players_known(x)
     p = model.predict((without_freeze_frame(x) if event_only else x)[:, model.columns])
     metrics = {"model": scores(data.goal[scored], p)}
     if compared.any():

@@ -25,7 +25,7 @@ from features.buildup import buildup_features
 from features.coordinates import statsbomb_to_pitch
 from features.shot import SHOT_FEATURE_NAMES, roles_from_flags, shot_attributes, shot_features, shot_geometry
 
-from .buildup import statsbomb_actions
+from .buildup import name_of, statsbomb_actions
 from .shots import ShotRecord, TrainingDataError
 from .wyscout import wyscout_goal, wyscout_kind, wyscout_row
 
@@ -74,14 +74,10 @@ class ShotDataset:
         return out
 
 
-def _name(obj: Any) -> str | None:
-    return obj.get("name") if isinstance(obj, dict) else None
-
-
 def shot_kind(event: dict[str, Any]) -> str:
     if event.get("period") == 5:
         return "shootout"
-    if _name((event.get("shot") or {}).get("type")) == "Penalty":
+    if name_of((event.get("shot") or {}).get("type")) == "Penalty":
         return "penalty"
     return "open_play"
 
@@ -101,16 +97,16 @@ def shot_row(event: dict[str, Any], previous: Sequence[dict[str, Any]] | None = 
         players = statsbomb_to_pitch([[float(p["location"][0]), float(p["location"][1])] for p in frozen])
         roles = roles_from_flags(
             np.array([bool(p.get("teammate")) for p in frozen]),
-            np.array([_name(p.get("position")) == "Goalkeeper" for p in frozen]),
+            np.array([name_of(p.get("position")) == "Goalkeeper" for p in frozen]),
         )
         geometry = shot_geometry(shooter, players, roles)
     else:
         geometry = shot_geometry(shooter)
     attributes = shot_attributes(
-        _name(shot.get("body_part")),
-        _name(shot.get("technique")),
-        _name(shot.get("type")),
-        _name(event.get("play_pattern")),
+        name_of(shot.get("body_part")),
+        name_of(shot.get("technique")),
+        name_of(shot.get("type")),
+        name_of(event.get("play_pattern")),
         first_time=bool(shot.get("first_time")),
         one_on_one=bool(shot.get("one_on_one")),
         open_goal=bool(shot.get("open_goal")),
@@ -123,7 +119,7 @@ def shot_row(event: dict[str, Any], previous: Sequence[dict[str, Any]] | None = 
 def _statsbomb(record: ShotRecord) -> tuple[FloatArray, float, float, str]:
     event = record.event
     shot = event.get("shot") or {}
-    outcome = _name(shot.get("outcome"))
+    outcome = name_of(shot.get("outcome"))
     if outcome is None:
         raise TrainingDataError(f"shot {event.get('id')!r} in match {record.match_id} has no outcome")
     value = shot.get("statsbomb_xg")

@@ -80,6 +80,7 @@ from features.shot import (
     TEAMMATE,
     TECHNIQUES,
     in_triangle,
+    players_known,
     roles_from_flags,
     roles_from_teams,
     shot_attributes,
@@ -864,6 +865,14 @@ SHOT = [
         func=is_cut_back,
         build=lambda rng: Call((rng.uniform([40.0, -30.0], [52.5, 30.0]), rng.uniform(30.0, 52.5, 2))),
         shapes=lambda call: {"out": ()},
+    ),
+    Entry(
+        id="players_known",
+        func=players_known,
+        build=_shot_rows_build,
+        shapes=lambda call: {"out": (len(call.args[0]),)},
+        permute=_rows_permute,
+        per_item={"out": 0},
     ),
     Entry(
         id="without_freeze_frame",

@@ -30,6 +30,7 @@ from features.shot import (
     TEAMMATE,
     TECHNIQUES,
     in_triangle,
+    players_known,
     roles_from_flags,
     roles_from_teams,
     shot_attributes,
@@ -583,3 +584,11 @@ def test_without_a_freeze_frame_only_the_players_geometry_becomes_unknown() -> N
     assert np.isnan(event_only[:, players]).all() and (event_only[:, others] == x[:, others]).all()
     assert np.isfinite(x).all()  # a copy: the input is left alone
     assert {"distance_m", "angle_deg", "offcentre_deg"}.isdisjoint(FREEZE_FRAME_NAMES)
+
+
+def test_players_are_known_when_any_of_their_geometry_is() -> None:
+    rows = np.full((3, len(SHOT_FEATURE_NAMES)), np.nan)
+    rows[1, SHOT_FEATURE_NAMES.index("nearest_defender_m")] = 2.0
+    rows[2] = 1.0
+    assert players_known(rows).tolist() == [False, True, True]
+    assert not players_known(without_freeze_frame(rows)).any()
