@@ -14,11 +14,15 @@ import msgspec
 
 __all__ = [
     "COMPARISON_KINDS",
+    "CONTRACT_VERSION",
     "EVENT_TYPES",
     "OUTPUT_KINDS",
     "DeadLetterHeaders",
     "FreezeFramePlayer",
     "GenericEvent",
+    "LineupBody",
+    "LineupEvent",
+    "LineupPlayer",
     "MatchEvent",
     "ModelRef",
     "Output",
@@ -44,6 +48,10 @@ Height = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 Label = Annotated[str, msgspec.Meta(max_length=64)]
 Point = Annotated[list[Metres], msgspec.Meta(min_length=2, max_length=3)]
+# The match clock as the provider shows it, in seconds (51:07 is 3067; the second half starts at
+# 45:00). Up to 200 minutes: extra time and stoppages included.
+ClockS = Annotated[int, msgspec.Meta(ge=0, le=12_000)]
+Side = Literal["home", "away"]
 
 # Soccer: laws allow up to 120 m x 90 m; 5 m of run-off either side on top. Half-lengths, metres.
 # An object beyond them (a tracking glitch) is left out of the frame's features and output, and
@@ -99,6 +107,7 @@ class TrackingFrame(_Record, frozen=True):
     # One run of a feed for this match: 0 for a live feed; a replay uses its start time (epoch ms),
     # so replaying a match again supersedes the earlier run. Frames order by (session, ts, frame).
     session: Annotated[int, msgspec.Meta(ge=0)] = 0
+    clock_s: ClockS | None = None
 
     def __post_init__(self) -> None:
         ids: set[str] = set()
@@ -211,6 +220,10 @@ class _EventBase(_Record, frozen=True):
     # it turns the event into the attacking frame without a tracking frame to ask.
     attack: Literal[1, -1] | None = None
     simulated: bool = False
+    # Which side the acting team is, when the feed says; otherwise the worker reads it from the
+    # match's line-up events (by team name).
+    side: Side | None = None
+    clock_s: ClockS | None = None
 
 
 class ShotEvent(_EventBase, frozen=True, kw_only=True):
@@ -237,11 +250,30 @@ class GenericEvent(_EventBase, frozen=True, kw_only=True):
     body: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-MatchEvent = ShotEvent | PassEvent | PitchEvent | GenericEvent
+class LineupPlayer(_Record, frozen=True):
+    id: Id
+    name: Name | None = None
+    number: Annotated[int, msgspec.Meta(ge=0, le=999)] | None = None
+    position: Label | None = None
+
+
+class LineupBody(_Record, frozen=True):
+    players: Annotated[list[LineupPlayer], msgspec.Meta(max_length=MAX_OBJECTS)]
+
+
+class LineupEvent(_EventBase, frozen=True, kw_only=True):
+    """One team's starting line-up (StatsBomb's 'Starting XI'): ``side`` and ``team`` name the team."""
+
+    type: Literal["lineup"]
+    lineup: LineupBody
+
+
+MatchEvent = ShotEvent | PassEvent | PitchEvent | LineupEvent | GenericEvent
 EVENT_TYPES: dict[str, type[MatchEvent]] = {
     "shot": ShotEvent,
     "pass": PassEvent,
     "pitch": PitchEvent,
+    "lineup": LineupEvent,
 }
 
 
@@ -266,8 +298,12 @@ class ModelRef(_Record, frozen=True):
     version: int
 
 
+# The output contract's version, carried in every payload as ``v`` (docs/changelog.md).
+CONTRACT_VERSION = 2
+
 # What the worker publishes (docs/contracts.md describes each payload).
 OUTPUT_KINDS = (
+    "match",
     "frame",
     "player_stats",
     "team_stats",
@@ -301,3 +337,4 @@ class Output(msgspec.Struct, frozen=True):
     published_ts: int = 0
     model: ModelRef | None = None
     simulated: bool = False
+    v: int = CONTRACT_VERSION

@@ -27,6 +27,7 @@ from features.spatial import BallCarrier, TeamShape, lines_label
 
 from ..contracts import SOCCER_X_LIMIT, SOCCER_Y_LIMIT, TrackedObject, TrackingFrame
 from .frame_history import FrameHistory, Snapshot
+from .scoreboard import Scoreboard
 
 __all__ = ["FrameInputs", "MatchLive"]
 
@@ -233,7 +234,7 @@ class MatchLive:
             return None
         return {
             "id": self.ids[carrier.player],
-            "team": _SIDES[int(self.team[carrier.player])],
+            "side": _SIDES[int(self.team[carrier.player])],
             "distance_to_ball_m": num(carrier.distance_to_ball),
             "opponents_within_5m": carrier.opponents,
             "nearest_opponent_m": num(carrier.nearest_opponent),
@@ -258,21 +259,23 @@ class MatchLive:
             "shape": {"home": self.shape_payload(spatial.home), "away": self.shape_payload(spatial.away)},
         }
 
-    def player_stats(self, latest: Snapshot, features: FrameFeatures) -> dict[str, Any]:
+    def player_stats(self, latest: Snapshot, features: FrameFeatures, board: Scoreboard) -> dict[str, Any]:
         """Per player: current motion, running totals and separation (units in the key names), as of
-        the ``latest`` frame and its ``features``."""
+        the ``latest`` frame and its ``features``; names and numbers from the ``board``'s line-ups."""
         s, motion, sep = self.state, features.motion, features.spatial.separation
         players = [
             {
                 "id": pid,
-                "team": _SIDES[int(self.team[i])],
+                "name": board.names.get(pid),
+                "number": board.number(pid),
+                "side": _SIDES[int(self.team[i])],
                 "on_pitch": bool(latest.present[i]),
-                "speed_ms": num(float(motion.speed[i])),
-                "accel_ms2": num(float(motion.accel[i])),
+                "speed_mps": num(float(motion.speed[i])),
+                "accel_mps2": num(float(motion.accel[i])),
                 "direction_deg": num(float(motion.direction[i]), 1),
                 "distance_m": num(float(s.distance[i]), 1),
                 "hi_distance_m": num(float(s.hi_distance[i]), 1),
-                "top_speed_ms": num(float(s.top_speed[i])),
+                "top_speed_mps": num(float(s.top_speed[i])),
                 "sprints": int(s.sprints[i]),
                 "separation_m": num(float(sep[i])),
             }
@@ -280,7 +283,7 @@ class MatchLive:
         ]
         return {"period": self.period, "players": players}
 
-    def team_stats(self, latest: Snapshot, features: FrameFeatures) -> dict[str, Any]:
+    def team_stats(self, latest: Snapshot, features: FrameFeatures, board: Scoreboard) -> dict[str, Any]:
         """Per team: shape, a lines label, and the players' totals, as of the ``latest`` frame."""
         spatial = features.spatial
         out: dict[str, Any] = {"period": self.period, "carrier": self.carrier_payload(spatial.carrier)}
@@ -289,6 +292,7 @@ class MatchLive:
             outfield = latest.present & members & ~self.keeper
             sign = latest.home_attack if code == 0 else -latest.home_attack
             out[side] = {
+                "name": board.teams[side],
                 **self.shape_payload(shape),
                 "lines": lines_label(latest.xy[outfield], sign),
                 "distance_m": num(float(self.state.distance[members].sum()), 1),

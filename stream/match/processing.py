@@ -35,6 +35,7 @@ from .frame_history import FrameHistory, Snapshot
 from .live import FrameInputs, MatchLive, num
 from .model_serving import LeadServer, XgServer
 from .pitch_context import PitchContext, live_pitch_context
+from .scoreboard import GOAL_OUTCOME
 from .shot_context import shot_context
 from .state import MatchState, StateStore
 
@@ -347,23 +348,33 @@ class MatchProcessor:
         data: dict[str, Any] = {
             "frame": frame.frame,
             "period": frame.period,
+            "clock_s": frame.clock_s,
             "home_attack": frame.home_attack,
             "ball": None if ball is None else [ball.x, ball.y, ball.z],
             "objects": [
-                [o.id, o.team, o.role, o.x, o.y]
+                {"id": o.id, "side": o.team, "role": o.role, "x": o.x, "y": o.y}
                 for o, inside in zip(frame.objects, live.inside, strict=True)
                 if inside and o.role != "ball"
             ],
             **live.frame_extra(features),
         }
-        outputs = [self._output(state, "frame", frame.ts, received, data, frame.simulated)]
+        board = state.board
+        board.observe_frame(frame.period, frame.clock_s)
+        outputs = self._board_output(state, frame.ts, received, frame.simulated)
+        outputs.append(self._output(state, "frame", frame.ts, received, data, frame.simulated))
         if live.stats_due(frame.ts, self.config.stats_interval_ms):
             for kind, payload in (
-                ("player_stats", live.player_stats(snapshot, features)),
-                ("team_stats", live.team_stats(snapshot, features)),
+                ("player_stats", live.player_stats(snapshot, features, board)),
+                ("team_stats", live.team_stats(snapshot, features, board)),
             ):
                 outputs.append(self._output(state, kind, frame.ts, received, payload, frame.simulated))
         return outputs
+
+    def _board_output(self, state: MatchState, ts: int, received: Received, simulated: bool) -> list[Output]:
+        """The ``match`` output when the scoreboard changed, else nothing."""
+        if not state.board.changed:
+            return []
+        return [self._output(state, "match", ts, received, state.board.payload(), simulated)]
 
     def on_event(self, event: MatchEvent, received: Received, source: Source | None = None) -> list[Output]:
         """Every event is forwarded as an ``event`` output (the live event feed); a shot adds its
@@ -374,9 +385,12 @@ class MatchProcessor:
             return []
         self.stats.events += 1
         self.observer.match_input(event.match_id, event.type in BREAK_EVENTS)
+        side = state.board.observe_event(event)
         data = msgspec.to_builtins(event)
         data.pop("match_id", None)
-        outputs = [self._output(state, "event", event.ts, received, data, event.simulated)]
+        data["side"] = side
+        outputs = self._board_output(state, event.ts, received, event.simulated)
+        outputs.append(self._output(state, "event", event.ts, received, data, event.simulated))
         if isinstance(event, ShotEvent):
             context, features = self._shot_context(state, event, received)
             outputs.append(context)
@@ -396,7 +410,7 @@ class MatchProcessor:
                 )
                 payload = {
                     "event_id": event.event_id,
-                    "runner_id": pitch.runner_id,
+                    "runner": state.board.player(pitch.runner_id),
                     "target_base": pitch.target_base,
                     "sprint_speed_from": pitch.sprint_speed_from,
                     "pop_time_from": pitch.pop_time_from,
@@ -441,7 +455,7 @@ class MatchProcessor:
             self.observer.model_input(model.name, model.version, context)
         payload = {
             "event_id": event.event_id,
-            "runner_id": body.runner_id if body is not None else None,
+            "runner": state.board.player(body.runner_id if body is not None else None),
             "target_base": body.target_base if body is not None else None,
             "leads_ft": LEAD_GRID_FT.tolist(),
             "probabilities": [round(float(p), 4) for p in curve],
@@ -473,10 +487,12 @@ class MatchProcessor:
         if not penalty:  # the model never saw penalties (a fixed rate scores them)
             self.observer.model_input(model.name, model.version, features)
         self.stats.features[f"xg_{scored.method}"] += 1
+        outcome = event.shot.outcome
         payload = {
-            "event_id": event.event_id,
-            "player": None if event.player is None else event.player.id,
-            "team": event.team,
+            **_shooter(state, event),
+            "outcome": outcome,
+            # What the feed says of the shot; null until it says (a live feed may send it later).
+            "goal": None if outcome is None else outcome == GOAL_OUTCOME,
             "xg": round(scored.probability, 4),
             "method": scored.method,
             "path": scored.path,
@@ -495,9 +511,7 @@ class MatchProcessor:
         ctx = shot_context(event, self._history(state), max_age, self.stats.features, state.actions)
         self.observer.timed("feature", "xg", time.perf_counter() - started)
         payload = {
-            "event_id": event.event_id,
-            "player": None if event.player is None else event.player.id,
-            "team": event.team,
+            **_shooter(state, event),
             "source": ctx.source,
             "frame_ts": ctx.frame_ts,
             "frame_age_ms": None if ctx.frame_ts is None else event.ts - ctx.frame_ts,
@@ -583,6 +597,17 @@ class MatchProcessor:
             simulated=simulated,
             model=model,
         )
+
+
+def _shooter(state: MatchState, event: ShotEvent) -> dict[str, Any]:
+    """Who took the shot, as both of its outputs name him."""
+    board = state.board
+    return {
+        "event_id": event.event_id,
+        "player": board.player(None if event.player is None else event.player.id),
+        "team": event.team,
+        "side": board.side_of(event),
+    }
 
 
 def _is_penalty(event: ShotEvent) -> bool:

@@ -2,11 +2,11 @@
 
 The state changes with every frame and event, in memory only. A checkpoint, one JSON-able record per
 match, goes to a Faust table now and then (see :mod:`stream.worker.checkpoint`): the output ``seq``
-per kind, the latest frame, the live features, the last on-ball actions (what led to the next shot)
-and, per input topic, the last offset the state has taken in. After a crash the worker reads from an
-earlier offset again; a message at or below the match's recorded offset is skipped, and one after it
-is processed again from the same state, so it yields the same outputs with the same ``seq`` (clients
-drop them as duplicates).
+per kind, the latest frame, the live features, the last on-ball actions (what led to the next shot),
+the scoreboard and, per input topic, the last offset the state has taken in. After a crash the
+worker reads from an earlier offset again; a message at or below the match's recorded offset is
+skipped, and one after it is processed again from the same state, so it yields the same outputs
+with the same ``seq`` (clients drop them as duplicates).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import msgspec
 from ..contracts import TrackingFrame
 from .buildup import ActionLog
 from .live import MatchLive
+from .scoreboard import Scoreboard
 
 __all__ = ["MatchState", "StateStore"]
 
@@ -57,6 +58,7 @@ class MatchState:
     partition: int | None = None
     dirty: bool = False
     actions: ActionLog = field(default_factory=ActionLog)  # the last on-ball actions, for shots
+    board: Scoreboard = field(default_factory=Scoreboard)  # teams, score, clock, line-ups
 
     def next_seq(self, kind: str) -> int:
         seq = self.seqs.get(kind, 0) + 1
@@ -83,6 +85,7 @@ class MatchState:
             "through": dict(self.through),
             "partition": self.partition,
             "actions": self.actions.checkpoint(),
+            "board": self.board.checkpoint(),
         }
 
     @classmethod
@@ -99,4 +102,5 @@ class MatchState:
             through={str(k): int(v) for k, v in data.get("through", {}).items()},
             partition=data.get("partition"),
             actions=ActionLog.restore(data.get("actions") or []),
+            board=Scoreboard.restore(data.get("board")),
         )

@@ -72,10 +72,13 @@ def _describe_live(frame: dict[str, Any], players: dict[str, Any] | None) -> str
     carrier = frame["data"].get("carrier")
     if carrier:
         parts.append(f"carrier {carrier['id']} ({carrier['opponents_within_5m']} within 5 m)")
-    rows = [] if players is None else [p for p in players["data"]["players"] if p.get("speed_ms") is not None]
+    rows = (
+        [] if players is None else [p for p in players["data"]["players"] if p.get("speed_mps") is not None]
+    )
     if rows:
-        top = max(rows, key=lambda p: p["speed_ms"])
-        parts.append(f"fastest {top['id']} {top['speed_ms']:.1f} m/s, {top['distance_m']:.0f} m run")
+        top = max(rows, key=lambda p: p["speed_mps"])
+        who = top.get("name") or top["id"]
+        parts.append(f"fastest {who} {top['speed_mps']:.1f} m/s, {top['distance_m']:.0f} m run")
     return "" if not parts else " | " + ", ".join(parts)
 
 
@@ -105,7 +108,9 @@ def describe_xg(payload: dict[str, Any]) -> str:
     by = f"{model.get('name', '?')} v{model.get('version', '?')}"
     path = data.get("path")
     by += f" ({str(path).replace('_', '-')})" if path and path != "single" else ""
-    return f"    xG {data['xg']:.2f}{reference} by {by}: {why}"
+    player = data.get("player") or {}
+    who = f" {player.get('name') or player.get('id')}" if player else ""
+    return f"    xG{who} {data['xg']:.2f}{reference} by {by}: {why}"
 
 
 def describe_lead_curve(payload: dict[str, Any]) -> str:
@@ -128,11 +133,22 @@ def describe_pitch_context(payload: dict[str, Any]) -> str:
     f = data["features"]
     lead = f.get("lead_ft")
     speed = f.get("runner_sprint_speed_fps")
+    runner = data.get("runner") or {}
     return (
-        f"  {payload['match_id']}: runner {data['runner_id']} -> {data['target_base']}, "
+        f"  {payload['match_id']}: runner {runner.get('name') or runner.get('id')} -> {data['target_base']}, "
         f"lead {'?' if lead is None else f'{lead:.1f} ft'}, "
         f"sprint speed {'?' if speed is None else f'{speed:.1f} ft/s'}"
     )
+
+
+def describe_match(payload: dict[str, Any]) -> str:
+    """The scoreboard: 'France 2-1 Croatia, period 2, 61:04'."""
+    data = payload["data"]
+    teams, score, clock = data["teams"], data["score"], data.get("clock_s")
+    shown = "" if clock is None else f", {clock // 60}:{clock % 60:02d}"
+    home, away = teams["home"]["name"] or "home", teams["away"]["name"] or "away"
+    scoreline = f"{home} {score['home']}-{score['away']} {away}"
+    return f"  {payload['match_id']}: {scoreline}, period {data['period']}{shown}"
 
 
 async def watch(
@@ -178,6 +194,8 @@ async def watch(
             out(describe_pitch_context(payload))
         elif kind == "lead_curve":
             out(describe_lead_curve(payload))
+        elif kind == "match":
+            out(describe_match(payload))
         elif show_events(payload["data"]):
             out(_describe_event(payload, first_ts))
         now = time.monotonic()

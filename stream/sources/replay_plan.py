@@ -37,6 +37,7 @@ from .statsbomb import (
     check_match_id,
     convert_events,
     home_sign,
+    match_clock_s,
     name_of,
     sub_object,
 )
@@ -128,6 +129,7 @@ def _frame_messages(
     (the kick-off time) marks them as one run of the replay."""
     for block in blocks:
         attack: Literal[1, -1] = 1 if home_sign(block.period) > 0 else -1
+        start = int(block.ts[0]) if len(block.ts) else 0  # the period's first frame is at its start
         for lo in range(0, len(block.ts), _CHUNK):
             hi = min(lo + _CHUNK, len(block.ts))
             # One tolist() per chunk: numpy hands out Python floats fast in bulk, slowly one by one.
@@ -141,6 +143,7 @@ def _frame_messages(
                 strict=True,
             )
             for k, (ts, e, (bx, by, bz), xy) in enumerate(rows, start=block.first + lo):
+                clock = match_clock_s(block.period, ts - start)
                 objects = [TrackedObject(id="ball", team="ball", role="ball", x=bx, y=by, z=bz)]
                 objects += [
                     TrackedObject(id=pid, team=team, role=role, x=xy[2 * j], y=xy[2 * j + 1])
@@ -156,6 +159,7 @@ def _frame_messages(
                     home_attack=attack,
                     simulated=True,
                     session=session,
+                    clock_s=clock,
                 )
                 yield PlannedMessage(ts, "tracking", frame)
 

@@ -36,6 +36,9 @@ from ..contracts import (
     SOCCER_Y_LIMIT,
     FreezeFramePlayer,
     GenericEvent,
+    LineupBody,
+    LineupEvent,
+    LineupPlayer,
     MatchEvent,
     PassBody,
     PassEvent,
@@ -134,6 +137,16 @@ def _clock_ms(event: dict[str, Any], n: int) -> tuple[int, int, int]:
     return period, offset, max(0, duration)
 
 
+# Where each period's clock starts, in seconds, as a broadcast shows it (the second half kicks off
+# at 45:00, extra time at 90:00 and 105:00); the shoot-out's clock stands at 120:00.
+_CLOCK_START_S = {1: 0, 2: 45 * 60, 3: 90 * 60, 4: 105 * 60, 5: 120 * 60}
+
+
+def match_clock_s(period: int, offset_ms: int) -> int:
+    """The match clock (seconds) ``offset_ms`` into ``period``, stoppage time running on."""
+    return _CLOCK_START_S[period] + (0 if period == 5 else max(0, offset_ms) // 1000)
+
+
 def home_sign(period: int) -> int:
     """+1 when the home team attacks +x in ``period`` (1, 3, 5), else -1."""
     return 1 if period in (1, 3, 5) else -1
@@ -166,6 +179,21 @@ def name_of(obj: Any, limit: int = 64) -> str | None:
     return str(name)[:limit] if name is not None else None
 
 
+def _lineup(event: dict[str, Any]) -> LineupBody:
+    """A 'Starting XI' event's players, with their shirt numbers and positions."""
+    players = []
+    for entry in (event.get("tactics") or {}).get("lineup") or []:
+        ref = _player(entry.get("player")) if isinstance(entry, dict) else None
+        if ref is None:
+            continue
+        number = entry.get("jersey_number")
+        number = number if isinstance(number, int) and 0 <= number <= 999 else None
+        players.append(
+            LineupPlayer(id=ref.id, name=ref.name, number=number, position=name_of(entry.get("position")))
+        )
+    return LineupBody(players=players[:64])
+
+
 def _player(obj: Any) -> PlayerRef | None:
     if not isinstance(obj, dict) or obj.get("id") is None or not _ID.match(str(obj["id"])):
         return None
@@ -182,15 +210,20 @@ def sub_object(event: dict[str, Any], type_name: str) -> dict[str, Any]:
     return {}
 
 
-def _convert(event: dict[str, Any], match_id: str, n: int, ts: int, period: int, sign: int) -> MatchEvent:
-    """One StatsBomb event as a contract record, locations in the pitch frame."""
+def _convert(
+    event: dict[str, Any], match_id: str, n: int, ts: int, period: int, sign: int, **extra: Any
+) -> MatchEvent:
+    """One StatsBomb event as a contract record, locations in the pitch frame; ``extra`` are the
+    base fields known from the whole match (``side``, ``clock_s``)."""
     event_id = re.sub(r"[^A-Za-z0-9_.-]", "-", str(event.get("id") or f"{match_id}-{n}"))
     type_name = str((event.get("type") or {}).get("name") or "unknown")
     location = _pitch(event["location"], sign) if event.get("location") else None
     team = name_of(event.get("team"), 200)
     player = _player(event.get("player"))
     base: dict[str, Any] = dict(match_id=match_id, event_id=event_id[:64], ts=ts, period=period, team=team)
-    base.update(player=player, location=location, attack=sign, simulated=False)
+    base.update(player=player, location=location, attack=sign, simulated=False, **extra)
+    if type_name == "Starting XI":
+        return LineupEvent(**base, type="lineup", lineup=_lineup(event))
     if type_name == "Shot":
         shot: dict[str, Any] = event.get("shot") or {}
         xg = shot.get("statsbomb_xg")
@@ -304,8 +337,11 @@ def convert_events(
     timed: list[TimedEvent] = []
     for n, (event, (period, offset, duration)) in enumerate(zip(events, clocks, strict=True)):
         ts = spans[period][0] + offset
-        sign = home_sign(period) * (1 if name_of(event.get("team"), 200) == home else -1)
-        record = _convert(event, match_id, n, ts, period, sign)
+        is_home = name_of(event.get("team"), 200) == home
+        sign = home_sign(period) * (1 if is_home else -1)
+        side = None if event.get("team") is None else "home" if is_home else "away"
+        clock = match_clock_s(period, offset)
+        record = _convert(event, match_id, n, ts, period, sign, side=side, clock_s=clock)
         kind = name_of(event.get("type")) or ""
         possession = name_of(event.get("possession_team"), 200)
         timed.append(

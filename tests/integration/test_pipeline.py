@@ -168,7 +168,7 @@ async def test_malformed_messages_go_to_the_dead_letter_topic_and_good_ones_stil
     assert [p["data"]["frame"] for p in out.by_kind["frame"]] == [0, 5, 11, 12, 13]
     assert [p["seq"] for p in out.by_kind["frame"]] == [1, 2, 3, 4, 5]
     glitched = out.by_kind["frame"][1]["data"]["objects"]
-    assert [o[0] for o in glitched] == ["a9"]  # the keeper 'h1' left out, the player kept
+    assert [o["id"] for o in glitched] == ["a9"]  # the keeper 'h1' left out, the player kept
 
     letters = await _dead_letters(settings, mark=match_id.encode(), wanted=4, timeout_s=30)
     by_source = {
@@ -242,6 +242,13 @@ async def test_a_replayed_real_match_produces_one_output_per_event_and_frame(
         assert c["data"]["features"]["distance_m"] > 0.0
     assert all(p["simulated"] for p in out.by_kind["frame"])
     assert not any(p["simulated"] for p in out.by_kind["event"])
+    # What a scoreboard graphic binds to: the final score, the teams and the scorers by name.
+    board = out.by_kind["match"][-1]["data"]
+    assert board["teams"] == {"home": {"name": "France"}, "away": {"name": "Croatia"}}
+    assert board["score"] == {"home": 4, "away": 2} and board["period"] == 2
+    assert [len(board["lineup"][side]) for side in ("home", "away")] == [11, 11]
+    assert all(p["data"]["player"]["name"] for p in scored)
+    assert {p["v"] for kind in out.by_kind.values() for p in kind} == {2}
 
 
 async def test_replaying_a_match_again_supersedes_the_earlier_run(

@@ -16,16 +16,40 @@ import msgspec
 import pytest
 
 from models.players import load_player_reference
+from models.registry import ModelRegistry
 from models.settings import Settings
-from stream.contracts import GenericEvent, Output, PassEvent, PitchEvent, ShotEvent, TrackingFrame
+from stream.contracts import (
+    OUTPUT_KINDS,
+    GenericEvent,
+    LineupEvent,
+    Output,
+    PassEvent,
+    PitchEvent,
+    ShotEvent,
+    TrackingFrame,
+)
 from stream.decode import decode_event, decode_frame
 from stream.gateway.messages import GapMessage, Message, OutputMessage, SnapshotMessage
+from stream.match.model_serving import LeadServer, XgServer
 from stream.match.processing import MatchProcessor, Received
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 _FENCE = re.compile(r"^```json[ \t]*([a-z]*)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _TAGS = ("tracking", "events", "output", "gateway")
-_EVENT_CLASSES: dict[str, type] = {"shot": ShotEvent, "pass": PassEvent, "pitch": PitchEvent}
+_EVENT_CLASSES: dict[str, type] = {
+    "shot": ShotEvent,
+    "pass": PassEvent,
+    "pitch": PitchEvent,
+    "lineup": LineupEvent,
+}
+# What a model makes: these values change with the shipped version, so an example of a model's
+# output is checked for its fields, and for the values of everything else.
+_MODEL_MADE = frozenset(
+    {"xg", "explanation", "contributions", "bias", "probabilities", "current_probability"}
+    # the players' records of earlier seasons that the production lead version ships
+    | {"runner_prior_attempts", "runner_success_vs_league", "catcher_cs_vs_league", "pitcher_sb_vs_league"}
+)
+_MODEL_MADE_KINDS = frozenset({"xg", "lead_curve", "pitch_context"})
 
 
 def _kept(example: Any, decoded: Any) -> bool:
@@ -67,10 +91,11 @@ def test_every_json_block_is_tagged() -> None:
 def test_doc_has_an_example_of_each_message() -> None:
     assert TRACKING, "no ```json tracking example"
     types = {e["type"] for e in EVENTS}
-    for wanted in ("shot", "pass", "pitch"):
+    for wanted in _EVENT_CLASSES:
         assert wanted in types, f"no ```json events example of type {wanted!r}"
     assert types - set(_EVENT_CLASSES), "no ```json events example of a generic event type"
-    assert {o["kind"] for o in OUTPUTS} >= {"frame", "event"}
+    missing = set(OUTPUT_KINDS) - {o["kind"] for o in OUTPUTS}
+    assert not missing, f"no ```json output example of the kinds {sorted(missing)}"
 
 
 @pytest.mark.parametrize("example", TRACKING, ids=_ids(TRACKING))
@@ -91,25 +116,72 @@ def test_events_example_decodes(example: dict[str, Any]) -> None:
     assert _kept(example, msgspec.to_builtins(event))
 
 
+def _worker_outputs() -> list[Output]:
+    """What a worker with the shipped production models makes of every documented input, fed in
+    event-time order per match (the line-ups first, so names and sides are known)."""
+    settings = Settings()
+    registry = ModelRegistry(settings.baseline_registry_dir)
+    xg, lead = XgServer(registry), LeadServer(registry)
+    assert xg.refresh_now() and lead.refresh_now(), "the repo ships production xg and lead"
+    reference = load_player_reference(settings.data_dir / "savant")
+    processor = MatchProcessor(reference=reference, xg=xg, lead=lead)
+    inputs = [(True, f) for f in TRACKING] + [(False, e) for e in EVENTS]
+    built: list[Output] = []
+    for is_frame, item in sorted(inputs, key=lambda i: (i[1]["match_id"], i[1]["ts"])):
+        raw = json.dumps(item).encode()
+        received = Received(produced_ts=item["ts"] + 3, ingest_ts=item["ts"] + 5)
+        if is_frame:
+            built += processor.on_frame(decode_frame(raw), received)
+        else:
+            built += processor.on_event(decode_event(raw), received)
+    return built
+
+
+def _same_shape(example: Any, built: Any, where: str = "data") -> None:
+    """The same fields all the way down, and the same values where no model made them."""
+    if isinstance(example, dict):
+        assert isinstance(built, dict) and set(example) == set(built), f"fields differ at {where}"
+        for key, value in example.items():
+            if key in _MODEL_MADE:
+                assert type(value) is type(built[key]), f"{where}.{key}: {value!r} vs {built[key]!r}"
+            else:
+                _same_shape(value, built[key], f"{where}.{key}")
+    elif isinstance(example, list) and example and isinstance(example[0], dict | list):
+        assert isinstance(built, list) and len(built) == len(example), f"length differs at {where}"
+        for n, (a, b) in enumerate(zip(example, built, strict=True)):
+            _same_shape(a, b, f"{where}[{n}]")
+    elif isinstance(example, float) and isinstance(built, float):
+        assert example == pytest.approx(built, abs=1e-4), f"{where}: {example} vs {built}"
+    else:
+        assert example == built, f"{where}: {example!r} vs {built!r}"
+
+
+@pytest.fixture(scope="module")
+def worker_outputs() -> list[Output]:
+    return _worker_outputs()
+
+
 @pytest.mark.parametrize("example", OUTPUTS, ids=_ids(OUTPUTS))
-def test_output_example_matches_the_worker(example: dict[str, Any]) -> None:
+def test_output_example_matches_the_worker(example: dict[str, Any], worker_outputs: list[Output]) -> None:
     output = msgspec.convert(example, Output)
     assert set(example) == set(Output.__struct_fields__), "an output example must show every field"
-    # The payload the worker would build from the documented input gives the same data.
-    processor = MatchProcessor(reference=load_player_reference(Settings().data_dir / "savant"))
-    received = Received(produced_ts=output.produced_ts, ingest_ts=output.ingest_ts)
-    if output.kind == "frame":
-        source = [f for f in TRACKING if f["match_id"] == output.match_id and f["ts"] == output.event_ts]
-        assert source, "a frame output example needs its tracking example"
-        built = processor.on_frame(decode_frame(json.dumps(source[0]).encode()), received)
+    # The payload the worker builds from the documented inputs: the last of its kind at that time
+    # (two line-ups at the kick-off make two ``match`` outputs; the example shows the second).
+    same = [
+        b
+        for b in worker_outputs
+        if (b.match_id, b.kind, b.event_ts) == (output.match_id, output.kind, output.event_ts)
+    ]
+    assert same, f"no documented input gives this {output.kind} output: check its inputs' ts"
+    built = same[-1]
+    assert (built.simulated, built.v) == (output.simulated, output.v)
+    data = msgspec.to_builtins(built.data)
+    if output.kind in _MODEL_MADE_KINDS:
+        # Made by the model named (pitch_context: by none, but with its version's players' records).
+        assert (built.model and built.model.name) == (output.model and output.model.name)
+        _same_shape(example["data"], data)
     else:
-        source = [e for e in EVENTS if e["event_id"] == output.data.get("event_id")]
-        assert source, "an event output example needs its events example"
-        built = processor.on_event(decode_event(json.dumps(source[0]).encode()), received)
-    [same] = [b for b in built if b.kind == output.kind]
-    assert same.simulated == output.simulated
-    assert same.event_ts == output.event_ts
-    assert msgspec.to_builtins(same.data) == example["data"]
+        assert data == example["data"]
 
 
 def test_doc_has_an_example_of_each_gateway_message() -> None:

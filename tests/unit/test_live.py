@@ -94,11 +94,11 @@ def test_player_stats_follow_the_runner_and_leave_officials_out() -> None:
     outputs = run(MatchProcessor(), [tracked(n) for n in range(100)])  # 4 s
     runner = stats_of(outputs, "h9")
     # Stats at 3.64 s: the filter has converged on 5 m/s; distance ~ 5 m/s * 3.64 s less start-up lag.
-    assert runner["speed_ms"] == pytest.approx(SPEED, abs=0.1)
+    assert runner["speed_mps"] == pytest.approx(SPEED, abs=0.1)
     assert runner["distance_m"] == pytest.approx(SPEED * 3.64, rel=0.05)
     assert runner["direction_deg"] == pytest.approx(0.0, abs=1.0)
     assert runner["sprints"] == 0 and runner["hi_distance_m"] == 0.0
-    assert stats_of(outputs, "a4")["speed_ms"] == 0.0
+    assert stats_of(outputs, "a4")["speed_mps"] == 0.0
     last = [o for o in outputs if o.kind == "player_stats"][-1]
     assert {p["id"] for p in last.data["players"]} == {"h9", "h1", "a4", "a1"}
     team = [o for o in outputs if o.kind == "team_stats"][-1].data
@@ -114,7 +114,7 @@ def test_the_frame_output_names_the_carrier_and_the_pressure_on_him() -> None:
     close = TrackedObject(id="a5", team="away", role="player", x=25.0 + 0.2 + 3.0, y=0.0)
     [frame] = [o for o in proc.on_frame(tracked(26, extra=[close]), AT) if o.kind == "frame"]
     carrier = frame.data["carrier"]
-    assert carrier["id"] == "h9" and carrier["team"] == "home"
+    assert carrier["id"] == "h9" and carrier["side"] == "home"
     assert carrier["opponents_within_5m"] == 1
     assert carrier["nearest_opponent_m"] == pytest.approx(3.0, abs=0.01)
     assert carrier["pressure"] == pytest.approx(1 - 3.0 / 5.0, abs=0.01)
@@ -126,7 +126,7 @@ def test_off_pitch_objects_and_missing_balls_are_repaired_and_counted() -> None:
     outputs = run(proc, [tracked(0), tracked(1, extra=[glitch]), tracked(2, ball=False)])
     frames = [o for o in outputs if o.kind == "frame"]
     assert len(frames) == 3  # nothing dropped but the glitch itself
-    assert all(obj[0] != "h7" for obj in frames[1].data["objects"])
+    assert all(obj["id"] != "h7" for obj in frames[1].data["objects"])
     assert frames[2].data["carrier"] is None and frames[2].data["ball"] is None
     assert proc.stats.features["object_off_pitch"] == 1
     assert proc.stats.features["frame_without_ball"] == 1
@@ -147,7 +147,7 @@ def test_a_player_off_the_pitch_gets_a_slot_once_on_it_and_a_full_roster_is_coun
     assert proc.stats.features["roster_full"] == 2  # a8, in each of the two frames
     assert proc.stats.features["object_off_pitch"] == 2
     [last] = [o for o in run(proc, [tracked(4, extra=[back, extra])]) if o.kind == "frame"]
-    assert [obj[0] for obj in last.data["objects"]][-2:] == ["h7", "a8"]  # shown, if not tracked
+    assert [obj["id"] for obj in last.data["objects"]][-2:] == ["h7", "a8"]  # shown, if not tracked
 
 
 def test_a_new_session_starts_the_stats_again() -> None:

@@ -36,7 +36,7 @@ def test_output_carries_times_and_positions() -> None:
     assert (out.event_ts, out.produced_ts, out.ingest_ts) == (frame("m1", 2).ts, 10, 12)
     assert out.simulated is True
     assert out.data["ball"] == [1.0, 0.0, 0.2]
-    assert ["h1", "home", "goalkeeper", -50.0, 0.0] in out.data["objects"]
+    assert {"id": "h1", "side": "home", "role": "goalkeeper", "x": -50.0, "y": 0.0} in out.data["objects"]
 
 
 def test_repeated_and_out_of_order_frames_are_dropped_and_counted() -> None:
@@ -89,7 +89,8 @@ def test_a_checkpoint_carries_seq_and_live_features_to_a_new_processor() -> None
     out = framed(second.on_frame(frame("m1", 1), AT, Source("t", 0, 1)))
     assert out is not None and out.seq == 2
     save(second, store)
-    assert store.data["m1"]["seqs"] == {"frame": 2, "player_stats": 1, "team_stats": 1}
+    # ``match`` once: the first frame gave the period.
+    assert store.data["m1"]["seqs"] == {"match": 1, "frame": 2, "player_stats": 1, "team_stats": 1}
     assert store.data["m1"]["through"] == {"t": 1}
     before, after = first.live("m1"), second.live("m1")
     assert before is not None and after is not None

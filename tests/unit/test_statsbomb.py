@@ -77,7 +77,7 @@ def test_the_home_team_defaults_to_the_first_starting_xi(final: ConvertedMatch) 
 def test_generic_types_are_snake_case_with_small_bodies(final: ConvertedMatch) -> None:
     generic = [t.record for t in final.events if isinstance(t.record, GenericEvent)]
     types = {g.type for g in generic}
-    assert {"ball_receipt", "starting_xi", "own_goal_against", "goal_keeper", "half_start"} <= types
+    assert {"ball_receipt", "own_goal_against", "goal_keeper", "half_start"} <= types
     assert all(re.fullmatch(r"[a-z][a-z0-9_]{0,39}", t) for t in types)
     assert all(set(g.body) <= {"outcome"} for g in generic)
     assert {g.body.get("outcome") for g in generic if g.type == "substitution"} == {"Tactical"}

@@ -33,7 +33,7 @@ def test_a_pitch_context_line_names_the_runner_the_base_and_the_lead() -> None:
     payload = {
         "match_id": "g1",
         "data": {
-            "runner_id": "682829",
+            "runner": {"id": "682829", "name": None},
             "target_base": "2B",
             "features": {"lead_ft": 12.7, "runner_sprint_speed_fps": None},
         },

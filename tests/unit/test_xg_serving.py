@@ -136,7 +136,7 @@ def test_no_production_model_means_context_without_xg(tmp_path: Path) -> None:
     server = XgServer(ModelRegistry(tmp_path))
     assert not server.refresh_now() and server.model is None
     proc = MatchProcessor(xg=server)
-    assert [o.kind for o in proc.on_event(shot(1), Received(1, 2))] == ["event", "shot_context"]
+    assert [o.kind for o in proc.on_event(shot(1), Received(1, 2))] == ["match", "event", "shot_context"]
 
 
 def test_an_artifact_that_is_not_a_model_is_refused_by_name() -> None:
