@@ -92,9 +92,12 @@ async def test_a_late_joiner_gets_the_latest_state_then_follows_without_duplicat
 
     feed = LiveFeed(redis_conn, prefix=settings.redis_prefix, match_id=match_id)
     seen: list[tuple[int, SeqStatus, bool]] = []
+    # The feed subscribes before it reads the snapshot: its first item means it is listening.
+    listening = asyncio.Event()
 
     async def follow() -> None:
         async for item in feed.follow(idle_timeout_s=5):
+            listening.set()
             if item.payload["kind"] != "frame":  # stats come along too; this test follows frames
                 continue
             seen.append((item.payload["seq"], item.status, item.from_snapshot))
@@ -102,7 +105,7 @@ async def test_a_late_joiner_gets_the_latest_state_then_follows_without_duplicat
                 return
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.5)
+    await asyncio.wait_for(listening.wait(), timeout=10)
     for n in range(5, 8):
         await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
     await producer.flush()
