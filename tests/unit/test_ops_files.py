@@ -1,5 +1,6 @@
 """The alert rules and the Grafana dashboard: valid PromQL (checked by promtool), written against the
-metrics the workers and gateways export (the contract below), and in the shape the integration test relies on."""
+metrics the workers and gateways export (the contract below), and in the shape the integration test
+relies on."""
 
 from __future__ import annotations
 
