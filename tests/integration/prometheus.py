@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,26 @@ def free_port() -> int:
 
 
 class PrometheusServer:
-    def __init__(self, workdir: Path, targets: list[str], *, for_seconds: int = 0) -> None:
+    def __init__(
+        self, workdir: Path, targets: list[str], *, gateway_targets: Sequence[str] = (), for_seconds: int = 0
+    ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:  # a failure, not a skip: CI installs it (scripts/bootstrap)
             raise AssertionError("Debian's prometheus is not installed: run scripts/bootstrap")
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "rules.yml").write_text(rules_for_test(for_seconds))
-        # The job name is the one the rules and the dashboard select (up{job="pitchside-worker"}).
+        # The job names are the ones the rules and the dashboard select (up{job="pitchside-worker"}),
+        # as in deploy/prometheus/prometheus.yml.
+        jobs = {"pitchside-worker": targets, "pitchside-gateway": list(gateway_targets)}
         (workdir / "prometheus.yml").write_text(
             json.dumps(
                 {
                     "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                     "rule_files": [str(workdir / "rules.yml")],
                     "scrape_configs": [
-                        {
-                            "job_name": "pitchside-worker",
-                            "static_configs": [{"targets": targets}],
-                        }
+                        {"job_name": job, "static_configs": [{"targets": found}]}
+                        for job, found in jobs.items()
+                        if found
                     ],
                 }
             )

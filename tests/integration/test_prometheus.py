@@ -1,7 +1,8 @@
 """The SRE view against a real Prometheus: it scrapes a real worker processing real traffic through
-Kafka, every expression of the dashboard and the alert rules returns data, and alerts fire when
-their condition is induced (bad messages, a drifted feature, a version that cannot load, consumption
-stopped by Redis back-pressure, the worker gone).
+Kafka and a real gateway serving it to a WebSocket client, every expression of the dashboard and the
+alert rules returns data, and alerts fire when their condition is induced (bad messages, a drifted
+feature, a version that cannot load, consumption stopped by Redis back-pressure, the gateway gone,
+the worker gone).
 
 The rules are the shipped ones with ``for:`` set to 0 s (the test cannot wait minutes); Prometheus
 scrapes and evaluates every second. The tests run in file order on one worker: each induces one
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 import msgspec
 import pytest
 import redis
+from websockets.asyncio.client import connect
 
 from models.registry import open_registry
 from models.settings import Settings
@@ -37,6 +39,7 @@ from tests.ops_files import alert_rules, dashboard_exprs, probe_expr
 from tests.shared_data import shipped_production
 
 from .conftest import WorkerProcess, isolated_names, production_copy, settings_env, wait_for_output
+from .gateway_process import GatewayProcess
 from .prometheus import PrometheusServer, free_port
 
 T = TypeVar("T")
@@ -44,6 +47,7 @@ FRAMES = 60
 SHOTS = 3
 BREAKS = 1  # a half_end event
 PITCHES = 120
+GATEWAY_FRAMES = 20  # of a match of its own, followed through the gateway
 SAVANT = "savant/stolen_base_opportunities_2022-2024.csv"
 
 
@@ -53,6 +57,7 @@ class Observed:
         settings: Settings,
         env: dict[str, str],
         worker: WorkerProcess,
+        gateway: GatewayProcess,
         prom: PrometheusServer,
         workdir: Path,
     ) -> None:
@@ -60,6 +65,7 @@ class Observed:
         self.workdir = workdir
         self.env = env
         self.worker = worker
+        self.gateway = gateway
         self.prom = prom
         self.match_id = f"prom-{uuid.uuid4().hex[:8]}"
         self.silent_match = f"silent-{uuid.uuid4().hex[:8]}"  # one frame, then nothing
@@ -74,7 +80,7 @@ class Observed:
             time.sleep(0.5)
         raise AssertionError(
             f"{what}: not within {timeout_s:.0f}s\nworker log:\n{self.worker.tail()}\n"
-            f"prometheus log:\n{self.prom.tail(10)}"
+            f"gateway log:\n{self.gateway.tail(10)}\nprometheus log:\n{self.prom.tail(10)}"
         )
 
     def send(self, records: Sequence[Any], raw: Sequence[tuple[str, bytes]] = ()) -> None:
@@ -143,11 +149,17 @@ def observed(
     registry = open_registry(settings)
     registry.challenge("xg", production_copy(registry)[1], "comparison panels under test")
     worker = WorkerProcess(worker_overrides, work / "worker.log")
+    gateway: GatewayProcess | None = None
     prom: PrometheusServer | None = None
     try:
         wait_for_output(settings, worker)
-        prom = PrometheusServer(work / "prom", [f"127.0.0.1:{metrics_port}"])
-        obs = Observed(settings, settings_env(worker_overrides), worker, prom, work)
+        # The gateway reads what this worker writes (the same Redis and prefix); Prometheus scrapes
+        # its /metrics as job pitchside-gateway, as deploy/prometheus/prometheus.yml does.
+        gateway = GatewayProcess(worker_overrides, work / "gateway.log")
+        prom = PrometheusServer(
+            work / "prom", [f"127.0.0.1:{metrics_port}"], gateway_targets=[gateway.target]
+        )
+        obs = Observed(settings, settings_env(worker_overrides), worker, gateway, prom, work)
         # Ordinary traffic: a match's frames and shots, and real Savant pitches (the lead model's
         # own kind of data), enough to fill the drift window.
         obs.send(
@@ -169,6 +181,8 @@ def observed(
         redis.Redis.from_url(settings.redis_url).execute_command("CLIENT", "UNPAUSE")
         if prom is not None:
             prom.stop()
+        if gateway is not None:
+            gateway.stop()
         worker.stop()
 
 
@@ -193,6 +207,39 @@ def test_prometheus_scrapes_a_worker_processing_real_traffic(observed: Observed)
     observed.wait_for("lag 0", lambda: prom.value("sum(pitchside_consumer_lag_messages)") == 0, 30)
     assert prom.value(f'pitchside_match_input_age_seconds{{match_id="{observed.match_id}"}}') is not None
     assert prom.value("faust_messages_received_total") is not None  # Faust's own sensor
+
+
+def test_prometheus_scrapes_a_gateway_serving_a_client(observed: Observed) -> None:
+    prom, gateway = observed.prom, observed.gateway
+    match_id = f"gw-{uuid.uuid4().hex[:8]}"
+
+    async def follow() -> list[int]:
+        """A WebSocket client of the gateway, following the frames the worker makes of ours."""
+        seqs: list[int] = []
+        async with connect(f"{gateway.ws}/v1/matches/{match_id}/stream?kinds=frame") as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), timeout=20))["type"] == "snapshot"
+            async with RecordProducer(observed.settings) as producer:
+                for n in range(GATEWAY_FRAMES):
+                    await producer.send(frame(match_id, n, ts=time.time_ns() // 1_000_000))
+                await producer.flush()
+            while len(seqs) < GATEWAY_FRAMES:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+                if message["type"] == "output":
+                    seqs.append(message["output"]["seq"])
+        return seqs
+
+    assert asyncio.run(follow()) == list(range(1, GATEWAY_FRAMES + 1))
+    assert prom.value('up{job="pitchside-gateway"}') == 1
+    # The snapshot and every frame, counted once each send returned, then scraped.
+    observed.wait_for(
+        "the gateway's sends scraped",
+        lambda: prom.value('pitchside_gateway_messages_sent_total{transport="ws"}') == GATEWAY_FRAMES + 1,
+        30,
+    )
+    assert prom.value('pitchside_gateway_fanout_latency_seconds_count{transport="ws"}') == GATEWAY_FRAMES
+    observed.wait_for(
+        "the client let go", lambda: prom.value('pitchside_gateway_clients{transport="ws"}') == 0, 30
+    )
 
 
 def test_dead_letters_raise_the_dead_letter_alert(observed: Observed) -> None:
@@ -310,6 +357,13 @@ def test_a_silent_match_raises_the_silence_alert_but_a_match_at_half_time_does_n
     assert fired
     assert not [a for a in prom.alerts("PitchsideMatchSilent") if a["match_id"] == observed.break_match]
     assert prom.value(f'pitchside_match_input_age_seconds{{match_id="{observed.break_match}"}}') is None
+
+
+def test_a_stopped_gateway_raises_the_gateway_down_alert(observed: Observed) -> None:
+    assert observed.prom.alerts("PitchsideGatewayDown") == []
+    observed.gateway.stop()
+    fired = observed.wait_for("gateway down alert", lambda: observed.prom.alerts("PitchsideGatewayDown"), 30)
+    assert fired[0]["instance"] == observed.gateway.target
 
 
 def test_a_stopped_worker_raises_the_worker_down_alert(observed: Observed) -> None:

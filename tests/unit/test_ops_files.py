@@ -1,5 +1,6 @@
 """The alert rules and the Grafana dashboard: valid PromQL (checked by promtool), written against the
-metrics the workers export (the contract below), and in the shape the integration test relies on."""
+metrics the workers and gateways export (the contract below), and in the shape the integration test
+relies on."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.ops_files import (
+    PROMETHEUS_CONFIG,
     REPO,
     RULES_DIR,
     RULES_FILE,
@@ -26,7 +28,8 @@ from tests.ops_files import (
     rules_for_test,
 )
 
-# The contract: every metric a worker exports, by type. Rules and dashboard may use only these.
+# The contract: every metric a worker exports, by type. Rules and dashboard may use only these (and
+# the gateway's, below).
 COUNTERS = {
     "pitchside_messages_consumed_total",
     "pitchside_frames_total",
@@ -62,12 +65,18 @@ HISTOGRAMS = {
     "pitchside_feature_seconds",
     "pitchside_inference_seconds",
 }
+# The gateway's (stream/gateway/metrics.py), on its own /metrics, scraped as job pitchside-gateway.
+GATEWAY_COUNTERS = {"pitchside_gateway_messages_sent_total", "pitchside_gateway_clients_dropped_total"}
+GATEWAY_GAUGES = {"pitchside_gateway_clients"}
+GATEWAY_HISTOGRAMS = {"pitchside_gateway_fanout_latency_seconds"}
 # Faust's own sensor (faust-streaming's PrometheusMonitor, prefix `faust`): the few the dashboard shows.
 FAUST = {"faust_consumer_commit_latency_bucket", "faust_total_rebalances"}
 SERIES = (
     COUNTERS
     | GAUGES
-    | {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
+    | GATEWAY_COUNTERS
+    | GATEWAY_GAUGES
+    | {f"{h}_{suffix}" for h in HISTOGRAMS | GATEWAY_HISTOGRAMS for suffix in ("bucket", "sum", "count")}
     | FAUST
     | {"up"}
 )
@@ -83,6 +92,10 @@ ALERTS = {
     "PitchsideWorkerDown": "1m",
     "PitchsideRedisErrors": "2m",
     "PitchsideNoWorkers": "1m",
+    "PitchsideGatewayFanoutSlow": "5m",
+    "PitchsideGatewaySlowClientsDropped": "5m",
+    "PitchsideGatewayRedisFailing": "1m",
+    "PitchsideGatewayDown": "1m",
 }
 RUNBOOK_HEADING = "## Operating pitchside (SRE)"
 RUNBOOK = "README.md#operating-pitchside-sre"
@@ -155,7 +168,9 @@ def test_rules_for_test_sets_every_for(promtool: str, tmp_path: Path) -> None:
     original = RULES_FILE.read_text()
     text = rules_for_test(1)
     fors = re.findall(r"(?m)^\s*for:\s*(.*)$", text)
-    assert len(fors) == len(re.findall(r"(?m)^\s*for:", original)) == 8
+    assert (
+        len(fors) == len(re.findall(r"(?m)^\s*for:", original)) == sum(f is not None for f in ALERTS.values())
+    )
     assert set(fors) == {"1s"}
     assert {r["alert"]: r.get("for") for r in yaml.safe_load(text)["groups"][0]["rules"]} == {
         name: None if for_ is None else "1s" for name, for_ in ALERTS.items()
@@ -204,7 +219,7 @@ def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) ->
     check_rules(promtool, recording_rules(exprs, tmp_path / "dashboard.yml"))
 
 
-def test_rules_and_dashboard_use_only_metrics_the_workers_export() -> None:
+def test_rules_and_dashboard_use_only_metrics_the_workers_and_gateways_export() -> None:
     used = {
         (where, name)
         for where, expr in [(f"panel {t!r}", e) for t, e in dashboard_exprs()]
@@ -230,6 +245,29 @@ def test_the_worker_exports_every_metric_of_the_contract(tmp_path: Path) -> None
     exported = {f + "_total" if f"{f}_total" in COUNTERS else f for f in families}
     assert exported >= COUNTERS | GAUGES | HISTOGRAMS
     assert {"faust_total_rebalances", "faust_consumer_commit_latency"} <= families
+
+
+def test_the_gateway_exports_every_metric_of_the_contract() -> None:
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from stream.gateway.metrics import GatewayMetrics
+
+    text = generate_latest(GatewayMetrics().registry).decode()
+    # Equal, not a superset: a metric the gateway gains must join the contract (the `_created`
+    # series prometheus_client adds per counter and histogram are not metrics of their own).
+    families = {f.name for f in text_string_to_metric_families(text) if not f.name.endswith("_created")}
+    exported = {f + "_total" if f"{f}_total" in GATEWAY_COUNTERS else f for f in families}
+    assert exported == GATEWAY_COUNTERS | GATEWAY_GAUGES | GATEWAY_HISTOGRAMS
+
+
+def test_every_job_the_rules_and_dashboard_select_is_scraped() -> None:
+    # A job name that matches no scrape job makes `up{job=...} == 0` quiet for ever.
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    scraped = {job["job_name"] for job in config["scrape_configs"]}
+    exprs = [e for _, e in dashboard_exprs()] + [r["expr"] for r in alert_rules()]
+    selected = {job for expr in exprs for job in re.findall(r'job\s*=~?\s*"([^"]*)"', expr)}
+    assert selected == {"pitchside-worker", "pitchside-gateway"} and selected <= scraped
 
 
 def test_every_panel_queries_the_provisioned_prometheus_and_ids_are_unique() -> None:
