@@ -159,10 +159,14 @@ async def moved(page: Page, before: dict[str, list[float]], what: str) -> dict[s
 
 
 def split_at_first_shot(messages: list[PlannedMessage]) -> tuple[list[PlannedMessage], list[PlannedMessage]]:
-    """The replay up to ``LEAD_IN_MS`` before its first shot, and the rest."""
+    """The replay up to ``LEAD_IN_MS`` before its first shot, and the rest. Of the first part, every
+    event (the line-ups, the build-up) but only the last ``LEAD_IN_MS`` of frames: a backlog of
+    twenty minutes of frames would leave the pitch minutes behind the shot while the worker caught up."""
     shot_ts = next(m.ts for m in messages if isinstance(m.record, ShotEvent))
     cut = next(i for i, m in enumerate(messages) if m.ts >= shot_ts - LEAD_IN_MS)
-    return messages[:cut], messages[cut:]
+    frames_from = shot_ts - 2 * LEAD_IN_MS
+    head = [m for m in messages[:cut] if m.topic == "events" or m.ts >= frames_from]
+    return head, messages[cut:]
 
 
 async def test_the_overlay_draws_a_replayed_match_and_resumes_after_a_drop(
