@@ -4,7 +4,7 @@ to send one). tests/integration/test_overlay_browser.py runs the page in a real 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from importlib.resources import files
 from typing import Any
 
@@ -62,8 +62,8 @@ async def websocket_handshake(query: str) -> list[dict[str, Any]]:
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     scope = {
         "type": "websocket",
