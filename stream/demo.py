@@ -1,5 +1,6 @@
-"""``pitchside demo``: the main job in one command. Brings the local stack up, starts a worker,
-replays a real match (with simulated tracking) and shows the outputs arriving from Redis."""
+"""``pitchside demo``: the main job in one command. Brings the local stack up, starts a worker and a
+gateway (its overlay page shows the match), replays a real match (with simulated tracking) and shows
+the outputs arriving from Redis."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .stack import Stack
 from .stack.process import ManagedProcess
 from .worker.app import redis_client
 
-__all__ = ["KEY_EVENTS", "is_key_event", "run_demo", "start_worker"]
+__all__ = ["KEY_EVENTS", "is_key_event", "overlay_url", "run_demo", "start_gateway", "start_worker"]
 
 # What a broadcast ticker shows; the full feed has ~3,000 events a match.
 KEY_EVENTS = frozenset(
@@ -48,6 +49,21 @@ def start_worker(settings: Settings, name: str = "worker") -> ManagedProcess:
     if process.pid() is None:
         process.start([sys.executable, "-m", "stream", "worker"])
     return process
+
+
+def start_gateway(settings: Settings, name: str = "demo-gateway") -> ManagedProcess:
+    process = ManagedProcess(name, settings.state_dir / "run", settings.state_dir / "logs")
+    if process.pid() is None:
+        process.start([sys.executable, "-m", "stream", "gateway"])
+    return process
+
+
+def overlay_url(settings: Settings, match_id: str) -> str:
+    """The overlay page of ``match_id`` on the settings' gateway (a browser source for OBS)."""
+    host = "127.0.0.1" if settings.gateway_host in ("0.0.0.0", "") else settings.gateway_host  # noqa: S104
+    url = f"http://{host}:{settings.gateway_port}/overlay/{match_id}"
+    # The token is the operator's secret: named, never printed.
+    return url + "?token=<a PITCHSIDE_GATEWAY_TOKENS token>" if settings.gateway_tokens else url
 
 
 async def _replay_and_watch(
@@ -106,9 +122,13 @@ def run_demo(
     out(f"local stack up in {time.monotonic() - started:.1f}s")
     worker = start_worker(settings, "demo-worker")
     out(f"worker started (pid {worker.pid()}), log: {worker.out_file}")
+    gateway = start_gateway(settings)
+    out(f"gateway started (pid {gateway.pid()}), log: {gateway.out_file}")
+    out(f"overlay (open in a browser, or as an OBS browser source): {overlay_url(settings, match_id)}")
     try:
         return asyncio.run(_replay_and_watch(settings, match_id, speed, tracking_hz, minutes, out))
     finally:
+        gateway.stop()
         worker.stop()
         if stop_stack:
             stack.down()

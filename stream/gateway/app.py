@@ -7,7 +7,8 @@ Routes (every ``/v1`` one needs a token when tokens are configured):
   (``?format=json|rows|csv``);
 - ``WS /v1/matches/{id}/stream`` and ``GET /v1/matches/{id}/events`` (SSE): a snapshot (or, with
   ``since=``, what was missed), then every output in order (``?kinds=a,b&since=SEQ``);
-- ``/healthz``, ``/readyz`` (Redis answers), ``/metrics``.
+- ``/healthz``, ``/readyz`` (Redis answers), ``/metrics``;
+- ``/overlay/{id}``: the broadcast overlay page for a match (static, no token; see ``overlay_page``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .auth import BearerAuth
 from .formats import to_csv, to_rows
 from .latest import latest_outputs, live_matches
 from .metrics import GatewayMetrics
+from .overlay_page import overlay_routes
 from .params import BadParameter, parse_follow, parse_format, parse_kind, parse_match_id
 from .resume import StreamFollower
 from .session import ClientSession, SlowClient
@@ -228,6 +230,7 @@ def create_app(
         Route("/healthz", gateway.healthz),
         Route("/readyz", gateway.readyz),
         Route("/metrics", gateway.metrics_view),
+        *overlay_routes(),
     ]
     middleware = [Middleware(BearerAuth, tokens=tokens)]
     if settings.gateway_cors_origins:

@@ -14,10 +14,12 @@ from urllib.parse import parse_qsl
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OPEN_PATHS", "BearerAuth"]
+__all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "BearerAuth"]
 
-# Probes and the scrape need no token (they carry no match data).
+# Probes and the scrape need no token (they carry no match data), nor the overlay page's static
+# files (its data comes over the WebSocket, which does need one).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPEN_PREFIXES = ("/overlay/",)
 
 
 def _presented(scope: Scope) -> bytes | None:
@@ -39,7 +41,10 @@ class BearerAuth:
         self._tokens = tuple(t.encode() for t in tokens)
 
     def _allowed(self, scope: Scope) -> bool:
-        if not self._tokens or scope["path"] in OPEN_PATHS or scope.get("method") == "OPTIONS":
+        path: str = scope["path"]
+        if not self._tokens or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+            return True
+        if scope.get("method") == "OPTIONS":
             return True
         presented = _presented(scope)
         # Compare against every token, always: the time taken does not tell which one nearly matched.
