@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(4, ge=1, le=1024, description="partitions of the input topics")
     app_id: str = Field("pitchside", description="Faust app id = Kafka consumer group")
     commit_interval_s: float = Field(0.5, gt=0, le=60, description="Kafka offset commit interval, seconds")
+    # A worker that dies is noticed when its session expires: the group then gives its partitions to
+    # the others. Kafka's 60 s default took a minute off air; heartbeats every session/5.
+    session_timeout_s: float = Field(
+        10.0, ge=6, le=300, description="consumer group session timeout: how soon a dead worker's work moves"
+    )
     max_message_bytes: int = Field(1_048_576, ge=1024, description="larger inputs are dead-lettered")
 
     # --- Redis -------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ def faust_app(settings: Settings) -> Any:
         # to the committed offset; a partition with none yet is not rewound (aiokafka skips it) and
         # those messages would be lost. Frequent commits keep that window to the first interval.
         broker_commit_interval=settings.commit_interval_s,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 5,
         web_enabled=settings.worker_web_port > 0,
         web_port=settings.worker_web_port or 6066,
         web_host="127.0.0.1",

@@ -44,6 +44,24 @@ class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
     def __init__(self, consumer: Any, *, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
         super().__init__(consumer, loop=loop, thread_loop=loop, **kwargs)
+        # In Faust's thread a fetch and a rebalance callback queue for the one thread, so they
+        # never overlap. On one loop they would: a fetch begun before a rebalance then hands over
+        # records of the old assignment after it, the streams drop them as stale, and their
+        # offsets are taken as read, so a partition the worker kept went silent (a second worker
+        # joining stopped half the matches). The lock keeps them apart, as the thread did.
+        self._rebalance_lock = asyncio.Lock()
+
+    async def getmany(self, active_partitions: Any, timeout: float) -> Any:
+        async with self._rebalance_lock:
+            return await super().getmany(active_partitions, timeout)
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._rebalance_lock:
+            await super().on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any, generation_id: int = 0) -> None:
+        async with self._rebalance_lock:
+            await super().on_partitions_assigned(assigned, generation_id)
 
     async def start(self) -> None:
         self._thread_started.set()
