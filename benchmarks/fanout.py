@@ -115,10 +115,11 @@ def private_redis(state_dir: Path) -> Iterator[Settings]:
 
 @contextlib.contextmanager
 def gateway_process(
-    settings: Settings, prefix: str, port: int, log: Path
+    settings: Settings, prefix: str, port: int, log: Path, pythonpath: str | None
 ) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
+        **({"PYTHONPATH": pythonpath} if pythonpath else {}),
         "PITCHSIDE_REDIS_URL": settings.redis_url,
         "PITCHSIDE_REDIS_PREFIX": prefix,
         "PITCHSIDE_LOG_LEVEL": "warn",
@@ -229,7 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     deadline_s = args.seconds + 60.0
     with (
         private_redis(state) as settings,
-        gateway_process(settings, prefix, port, state / "gateway.log") as gw,
+        gateway_process(settings, prefix, port, state / "gateway.log", args.gateway_pythonpath) as gw,
     ):
         per_client = [match_ids[i % args.matches] for i in range(args.clients)]
         shares = [per_client[p :: args.client_procs] for p in range(args.client_procs)]
@@ -310,6 +311,7 @@ def figures(
         f"{platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "load": "RedisPublisher (the worker's writes), outputs by MatchProcessor from simulated 25 Hz frames",
+        "gateway_source": args.gateway_pythonpath or "this tree",
         "clients": args.clients,
         "client_procs": args.client_procs,
         "matches": args.matches,
@@ -346,6 +348,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the load runs")
     parser.add_argument("--hz", type=float, default=25.0, help="frames per match per second")
     parser.add_argument("--client-procs", type=int, default=1, help="processes the clients are spread over")
+    parser.add_argument(
+        "--gateway-pythonpath",
+        help="run the gateway from this source tree (say, an older commit's, for a before/after)",
+    )
     args = parser.parse_args()
     result = run(args)
     lat = result["latency_ms"]
