@@ -126,6 +126,7 @@ class Feed:
         except Exception as exc:
             # Redis failed under it: every client of it is dropped with the error (and a client that
             # comes next starts a new feed).
+            log.warning("a shared reader of %d client(s) failed: %r", len(self.subscribers), exc)
             for subscriber in self.subscribers:
                 subscriber.fail(exc)
         finally:
