@@ -98,17 +98,18 @@ def _percentiles(values: np.ndarray) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def private_redis(state_dir: Path) -> Iterator[Settings]:
+def private_redis(state_dir: Path) -> Iterator[tuple[Settings, int]]:
+    """A Redis server of the run's own, and its pid (its CPU is part of the figures)."""
     settings = Settings(redis_url=f"redis://127.0.0.1:{_free_port()}/0", state_dir=state_dir)  # type: ignore[call-arg]
     server = RedisServer(settings)
-    server.start()
+    pid = server.start()
     try:
         deadline = time.monotonic() + 15
         while not redis_ready(settings):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Redis did not start; see {server.log_dir / 'redis.log'}")
             time.sleep(0.05)
-        yield settings
+        yield settings, pid
     finally:
         server.process.stop()
 
@@ -229,7 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = _free_port()
     deadline_s = args.seconds + 60.0
     with (
-        private_redis(state) as settings,
+        private_redis(state) as (settings, redis_pid),
         gateway_process(settings, prefix, port, state / "gateway.log", args.gateway_pythonpath) as gw,
     ):
         per_client = [match_ids[i % args.matches] for i in range(args.clients)]
@@ -250,17 +251,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _expect(pipe, "the clients to connect", 300)
         connected = _gateway_metrics(port).get("pitchside_gateway_clients{transport=ws}", 0)
         print(f"{int(connected)} clients connected; writing the load for {args.seconds:.0f} s", flush=True)
-        cpu_before = _cpu_s(gw.pid)
+        cpu_before, redis_before = _cpu_s(gw.pid), _cpu_s(redis_pid)
         load_s = asyncio.run(write_load(settings, prefix, load, args.hz))
         reports: list[ClientReport] = [
             _expect(pipe, "the clients' reports", deadline_s + 30) for _, pipe in procs
         ]
-        gateway_cpu_s = _cpu_s(gw.pid) - cpu_before
+        gateway_cpu_s, redis_cpu_s = _cpu_s(gw.pid) - cpu_before, _cpu_s(redis_pid) - redis_before
         base: ClientReport = _expect(baseline_pipe, "the baseline's report", 60)
         metrics = _gateway_metrics(port)
         for proc, _ in [*procs, (baseline, None)]:
             proc.join(timeout=10)
-    return figures(args, reports, base, expected, per_client, metrics, load_s, gateway_cpu_s)
+    return figures(args, reports, base, expected, per_client, metrics, load_s, (gateway_cpu_s, redis_cpu_s))
 
 
 def figures(
@@ -271,8 +272,9 @@ def figures(
     per_client: list[str],
     metrics: dict[str, float],
     load_s: float,
-    gateway_cpu_s: float,
+    cpu_s: tuple[float, float],
 ) -> dict[str, Any]:
+    gateway_cpu_s, redis_cpu_s = cpu_s
     latency = np.concatenate([np.frombuffer(r.latency_ms, dtype=np.float64) for r in reports])
     published = np.concatenate([np.frombuffer(r.published_ms, dtype=np.float64) for r in reports])
     base_latency = np.frombuffer(base.latency_ms, dtype=np.float64)
@@ -331,6 +333,8 @@ def figures(
         "dropped_clients": dropped,
         "close_codes": {str(k): v for r in reports for k, v in r.close_codes.items()},
         "gateway_cpu_core_share": round(gateway_cpu_s / load_s, 2),
+        "gateway_cpu_us_per_message": round(gateway_cpu_s / received * 1e6, 1) if received else None,
+        "redis_cpu_core_share": round(redis_cpu_s / load_s, 2),
         "clients_cpu_core_share": round(sum(r.cpu_s for r in reports) / load_s, 2),
         "gateway_messages_sent": int(metrics.get("pitchside_gateway_messages_sent_total{transport=ws}", 0)),
         "complete": complete,
