@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 BLOCK_MS = 1_000  # XREAD BLOCK per call, under redis-py's 5 s socket timeout; the loop calls again
 READ_MAX = 500  # entries per stream per XREAD
+# Consecutive reads that may time out before a feed's clients are dropped. A reply late past the
+# client's socket timeout is what an event loop far behind sees (thousands of sends queued), not
+# Redis gone; the cursors stay where they were, so reading again loses and repeats nothing, and
+# clients that cannot keep up go by their queue bound (slow), not as a Redis failure.
+READ_TIMEOUTS_TOLERATED = 3
 
 
 class SlowClient(PitchsideError):
@@ -115,11 +120,23 @@ class Feed:
         self._on_end = on_end
         self._task = asyncio.create_task(self._run())
 
+    async def _read(self) -> list[StreamEntry]:
+        timeouts = 0
+        while True:
+            try:
+                per_stream = await self._source.read(self.cursors, READ_MAX, BLOCK_MS)
+            except TimeoutError:
+                timeouts += 1
+                if timeouts > READ_TIMEOUTS_TOLERATED:
+                    raise
+                log.info("a shared reader's read timed out; reading again from the same cursors")
+                continue
+            return decode_entries(per_stream, self.kinds, self.cursors)
+
     async def _run(self) -> None:
         try:
             while True:
-                per_stream = await self._source.read(self.cursors, READ_MAX, BLOCK_MS)
-                entries = decode_entries(per_stream, self.kinds, self.cursors)
+                entries = await self._read()
                 if entries:
                     for subscriber in tuple(self.subscribers):
                         subscriber.offer(entries)

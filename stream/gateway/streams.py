@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .messages import gap_message, output_message
 
@@ -45,7 +46,8 @@ class StreamSource(Protocol):
         self, cursors: Mapping[bytes, bytes], count: int, block_ms: int | None
     ) -> list[tuple[bytes, list[RawEntry]]]:
         """Per stream, the entries after its cursor (at most ``count``), oldest first; waits up to
-        ``block_ms`` for one (``None``: not at all). Streams with nothing new may be left out."""
+        ``block_ms`` for one (``None``: not at all). Streams with nothing new may be left out.
+        Raises :class:`TimeoutError` when the reply came too late (reading again is safe)."""
         ...
 
     async def between(self, key: bytes, after: bytes, upto: bytes, count: int) -> list[RawEntry]:
@@ -62,7 +64,10 @@ class RedisStreams:
     async def read(
         self, cursors: Mapping[bytes, bytes], count: int, block_ms: int | None
     ) -> list[tuple[bytes, list[RawEntry]]]:
-        reply: Any = await self._client.xread(dict(cursors), count=count, block=block_ms)  # type: ignore[arg-type]
+        try:
+            reply: Any = await self._client.xread(dict(cursors), count=count, block=block_ms)  # type: ignore[arg-type]
+        except RedisTimeoutError as exc:
+            raise TimeoutError(str(exc)) from exc
         if not reply:
             return []
         per_stream = reply.items() if isinstance(reply, dict) else reply  # RESP3 or RESP2

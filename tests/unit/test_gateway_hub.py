@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 import orjson
 import pytest
 
-from stream.gateway.hub import SlowClient, StreamHub
+from stream.gateway.hub import READ_TIMEOUTS_TOLERATED, SlowClient, StreamHub
 from stream.gateway.streams import START, Outgoing, RawEntry, SeqCheck, entry_id
 
 FRAME = b"p:m1:frame:stream"
@@ -32,6 +32,7 @@ class FakeStreams:
         self.between_gate.set()
         self.ranges = 0
         self.failure: Exception | None = None
+        self.timeouts = 0  # the next reads that time out
         self._new = asyncio.Event()
         self._ms = 0
 
@@ -56,6 +57,9 @@ class FakeStreams:
         self, cursors: Mapping[bytes, bytes], count: int, block_ms: int | None
     ) -> list[tuple[bytes, list[RawEntry]]]:
         await self.read_gate.wait()
+        if self.timeouts:
+            self.timeouts -= 1
+            raise TimeoutError("the reply came too late")
         while True:
             if self.failure is not None:
                 raise self.failure
@@ -214,3 +218,24 @@ async def test_redis_failing_under_a_feed_fails_its_clients_and_the_next_starts_
     await streams_hub.join("m1", {FRAME: "frame"}, {FRAME: START}, seq, queue)
     source.add(FRAME, 1)
     assert seqs(await take(queue, 1)) == [("frame", 1)] and counts == [1, 0, 1]
+
+
+async def test_reads_that_time_out_are_read_again_from_the_same_cursors(
+    hub: tuple[StreamHub, FakeStreams, list[int]],
+) -> None:
+    streams_hub, source, counts = hub
+    queue, seq = client()
+    first = await streams_hub.join("m1", {FRAME: "frame"}, {FRAME: START}, seq, queue)
+    source.add(FRAME, 1)
+    assert seqs(await take(queue, 1)) == [("frame", 1)]
+    source.timeouts = READ_TIMEOUTS_TOLERATED  # as many in a row as are let pass
+    source.add(FRAME, 2)
+    source.add(FRAME, 3)
+    assert seqs(await take(queue, 2)) == [("frame", 2), ("frame", 3)] and counts == [1]
+    source.timeouts = READ_TIMEOUTS_TOLERATED + 1  # one more: the feed gives up, as on Redis gone
+    sub = await streams_hub.join("m1", {FRAME: "frame"}, {FRAME: START}, *reversed(client()))
+    source.add(FRAME, 4)
+    for failed in (first, sub):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(failed.done, TIMEOUT_S)
+    assert counts == [1, 0]
