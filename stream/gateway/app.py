@@ -36,6 +36,7 @@ from models.settings import Settings
 from ..contracts import OUTPUT_KINDS
 from .auth import BearerAuth
 from .formats import to_csv, to_rows
+from .hub import StreamHub
 from .latest import latest_outputs, live_matches
 from .metrics import GatewayMetrics
 from .overlay_page import overlay_routes
@@ -43,6 +44,7 @@ from .params import BadParameter, parse_follow, parse_format, parse_kind, parse_
 from .resume import StreamFollower
 from .session import ClientSession, SlowClient
 from .sse import EventStreamResponse
+from .streams import Outgoing, RedisStreams
 
 __all__ = ["SLOW_CLIENT_CLOSE", "create_app"]
 
@@ -69,6 +71,8 @@ class Gateway:
         self.client = client
         self.metrics = metrics
         self.prefix = settings.redis_prefix
+        # One shared live reader per followed (match, kinds), not one per client.
+        self.hub = StreamHub(RedisStreams(client), on_feeds=metrics.feeds.set)
 
     async def matches(self, request: Request) -> Response:
         found = await live_matches(self.client, self.prefix, self.settings.match_idle_s)
@@ -95,6 +99,7 @@ class Gateway:
         follower = StreamFollower(self.client, self.prefix, parse_follow(match_id, query))
         return ClientSession(
             follower,
+            self.hub,
             queue_max=self.settings.gateway_client_queue_max,
             metrics=self.metrics,
             transport=transport,
@@ -116,8 +121,8 @@ class Gateway:
 
     async def _serve_ws(self, websocket: WebSocket, session: ClientSession) -> None:
         async def send() -> None:
-            async for _kind, message in session.messages():
-                await websocket.send_text(message.decode())
+            async for message in session.messages():
+                await websocket.send_text(message.text)
 
         async def until_gone() -> None:
             while (await websocket.receive())["type"] != "websocket.disconnect":
@@ -163,7 +168,7 @@ class Gateway:
         clients.inc()
         pump = asyncio.create_task(session.pump())
         messages = session.messages()
-        nxt: asyncio.Future[tuple[str, bytes]] | None = None
+        nxt: asyncio.Future[Outgoing] | None = None
         try:
             while True:
                 nxt = asyncio.ensure_future(anext(messages))
@@ -173,8 +178,7 @@ class Gateway:
                     if failure is not None:
                         self._dropped("sse", failure)
                     return
-                kind, message = nxt.result()
-                yield b"event: " + kind.encode() + b"\ndata: " + message + b"\n\n"
+                yield nxt.result().sse
         finally:
             # Also on a disconnect, which cancels this generator mid-wait: stop the reads first,
             # then close the message generator once nothing is waiting on it.
@@ -218,6 +222,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await gateway.hub.close()
         if owned:
             await redis_conn.aclose()
 

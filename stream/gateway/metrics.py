@@ -40,6 +40,11 @@ class GatewayMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.feeds = Gauge(
+            "pitchside_gateway_feeds",
+            "Shared live readers (one XREAD BLOCK each), one per (match, kinds) followed by a client",
+            registry=self.registry,
+        )
         for transport in ("ws", "sse"):
             self.clients.labels(transport)
             self.messages.labels(transport)

@@ -1,10 +1,11 @@
-"""One streaming client: a pump task reads its outputs from Redis into a bounded queue, and the
-transport (WebSocket or SSE) sends from the queue.
+"""One streaming client: a pump fills a bounded queue, and the transport (WebSocket or SSE) sends
+from it.
 
-While the client catches up (what it missed is already in Redis), the pump reads only as much as
-the queue has room for: the backlog stays in Redis, not in memory. Once it follows live, a client
-whose queue is full when the next output arrives (``queue_max`` messages waiting for it) is dropped.
-Each client has its own pump and queue, so a slow one never holds up another.
+The pump gives the snapshot (or, with ``since=``, reads what the client missed with reads of its
+own, only as much as the queue has room for: the backlog stays in Redis, not in memory), then hands
+the client to the hub, whose shared feed serves it live with every other client of its match and
+kinds. A client whose queue is full when the next live output arrives (``queue_max`` messages
+waiting for it) is dropped; it never holds up another.
 """
 
 from __future__ import annotations
@@ -13,27 +14,27 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator
 
-from models.errors import PitchsideError
-
+from .hub import READ_MAX, SlowClient, StreamHub
 from .metrics import GatewayMetrics
-from .resume import Queued, StreamFollower
+from .resume import StreamFollower
+from .streams import Outgoing
 
 __all__ = ["ClientSession", "SlowClient"]
-
-_BLOCK_MS = 1_000  # XREAD BLOCK per call, under redis-py's 5 s socket timeout; the loop calls again
-_READ_MAX = 500  # entries per kind per XREAD
-
-
-class SlowClient(PitchsideError):
-    """The client's send queue passed its bound."""
 
 
 class ClientSession:
     def __init__(
-        self, follower: StreamFollower, *, queue_max: int, metrics: GatewayMetrics, transport: str
+        self,
+        follower: StreamFollower,
+        hub: StreamHub,
+        *,
+        queue_max: int,
+        metrics: GatewayMetrics,
+        transport: str,
     ) -> None:
         self._follower = follower
-        self._queue: asyncio.Queue[Queued] = asyncio.Queue(maxsize=queue_max)
+        self._hub = hub
+        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=queue_max)
         self._metrics = metrics
         self._transport = transport
 
@@ -42,36 +43,45 @@ class ClientSession:
         Redis error that stopped it."""
         for message in await self._follower.start():
             self._put(message)
-        # Catching up (what was missed is waiting in Redis) until a read comes back short; after
-        # that the client follows live for good, and a full queue drops it.
-        catching_up = bool(self._follower.follow.since)
+        if self._follower.follow.since:
+            await self._catch_up()
+        follower = self._follower
+        subscriber = await self._hub.join(
+            follower.follow.match_id, follower.kinds, follower.cursors, follower.seq, self._queue
+        )
+        try:
+            await subscriber.done  # only ever ends in failure: slow, or Redis under the feed
+        finally:
+            self._hub.leave(subscriber)
+
+    async def _catch_up(self) -> None:
+        """What was missed, read until a read comes back short: the client is then at the stream's
+        end, and the hub's feed (reading the same streams by entry id) takes it from there."""
         kinds = len(self._follower.follow.kinds)
         while True:
             free = self._queue.maxsize - self._queue.qsize()
             # XREAD's COUNT is per stream: shared out so one read fits the room left.
-            count = max(1, min(_READ_MAX, free // kinds))
-            messages, full = await self._follower.read(_BLOCK_MS, count)
-            catching_up = catching_up and full
+            count = max(1, min(READ_MAX, free // kinds))
+            messages, full = await self._follower.read(None, count)
             for message in messages:
-                if catching_up:
-                    await self._queue.put(message)  # the rest waits in Redis, not here
-                else:
-                    self._put(message)
+                await self._queue.put(message)  # the rest waits in Redis, not here
+            if not full:
+                return
 
-    def _put(self, message: Queued) -> None:
+    def _put(self, message: Outgoing) -> None:
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
             raise SlowClient from None
 
-    async def messages(self) -> AsyncGenerator[tuple[str, bytes]]:
+    async def messages(self) -> AsyncGenerator[Outgoing]:
         """The queued messages, in order; each recorded as sent (with its fan-out latency) once the
         caller asks for the next."""
         sent = self._metrics.messages.labels(self._transport)
         fanout = self._metrics.fanout.labels(self._transport)
         while True:
-            kind, payload, published_ts = await self._queue.get()
-            yield kind, payload
+            message = await self._queue.get()
+            yield message
             sent.inc()
-            if published_ts:
-                fanout.observe(max(0.0, time.time() - published_ts / 1000.0))
+            if message.published_ts:
+                fanout.observe(max(0.0, time.time() - message.published_ts / 1000.0))
