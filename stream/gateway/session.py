@@ -37,12 +37,16 @@ class ClientSession:
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=queue_max)
         self._metrics = metrics
         self._transport = transport
+        # Messages queued before the client follows live (its snapshot, what it missed): they are
+        # old by design, so their age is not fan-out latency. They leave the queue first.
+        self._backlog = 0
 
     async def pump(self) -> None:
         """Fill the queue until cancelled; raises :class:`SlowClient` once it overflows, or the
         Redis error that stopped it."""
         for message in await self._follower.start():
             self._put(message)
+            self._backlog += 1
         if self._follower.follow.since:
             await self._catch_up()
         follower = self._follower
@@ -65,6 +69,7 @@ class ClientSession:
             messages, full = await self._follower.read(None, count)
             for message in messages:
                 await self._queue.put(message)  # the rest waits in Redis, not here
+                self._backlog += 1
             if not full:
                 return
 
@@ -75,13 +80,15 @@ class ClientSession:
             raise SlowClient from None
 
     async def messages(self) -> AsyncGenerator[Outgoing]:
-        """The queued messages, in order; each recorded as sent (with its fan-out latency) once the
-        caller asks for the next."""
+        """The queued messages, in order; each recorded as sent (a live one with its fan-out
+        latency) once the caller asks for the next."""
         sent = self._metrics.messages.labels(self._transport)
         fanout = self._metrics.fanout.labels(self._transport)
         while True:
             message = await self._queue.get()
             yield message
             sent.inc()
-            if message.published_ts:
+            if self._backlog:
+                self._backlog -= 1
+            elif message.published_ts:
                 fanout.observe(max(0.0, time.time() - message.published_ts / 1000.0))
