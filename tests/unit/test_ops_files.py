@@ -67,7 +67,7 @@ HISTOGRAMS = {
 }
 # The gateway's (stream/gateway/metrics.py), on its own /metrics, scraped as job pitchside-gateway.
 GATEWAY_COUNTERS = {"pitchside_gateway_messages_sent_total", "pitchside_gateway_clients_dropped_total"}
-GATEWAY_GAUGES = {"pitchside_gateway_clients"}
+GATEWAY_GAUGES = {"pitchside_gateway_clients", "pitchside_gateway_feeds"}
 GATEWAY_HISTOGRAMS = {"pitchside_gateway_fanout_latency_seconds"}
 # Faust's own sensor (faust-streaming's PrometheusMonitor, prefix `faust`): the few the dashboard shows.
 FAUST = {"faust_consumer_commit_latency_bucket", "faust_total_rebalances"}
