@@ -227,7 +227,11 @@ def main() -> None:
         "throughput": throughput,
         "throughput_full_frames": throughput_full,
     }
+    # A rate over frames that never came out is no figure: the run counts only when complete.
+    figures["complete"] = all(t["received"] == t["frames"] for t in (throughput, throughput_full))
     print(json.dumps(figures))
+    if not figures["complete"]:
+        sys.exit(f"incomplete: frames missing from Redis ({throughput}, {throughput_full})")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ plain-Python versions of the same definitions (:mod:`benchmarks.plain_features`)
     python -m benchmarks.features [--calls 20000] [--warmup 2000] [--seed 7] [--quick]
 
 Series; each makes ``--warmup`` untimed calls, then ``--calls`` calls timed one by one with
-``time.perf_counter_ns`` (``gc.collect()`` before, gc disabled while timing):
+``time.perf_counter_ns`` (``gc.collect()`` before, gc on while timing, as in the worker):
 
 1. ``frame_features`` for a 23-object frame (22 players with 2 keepers, and the ball), everyone
    present, the kinematic state each call returns passed to the next, over a seeded 25 Hz sequence
@@ -430,16 +430,12 @@ def _time(call: Callable[[int], object], start: int, calls: int) -> list[int]:
     """Nanoseconds of each call ``call(i)`` for ``i`` in ``start .. start + calls - 1``."""
     samples = [0] * calls
     clock = time.perf_counter_ns
-    gc.collect()
-    gc.disable()  # a collection in the middle of a call is not the call's cost
-    try:
-        for k in range(calls):
-            i = start + k
-            t0 = clock()
-            call(i)
-            samples[k] = clock() - t0
-    finally:
-        gc.enable()
+    gc.collect()  # a clean start; then the collector runs as in the worker, and its pauses count
+    for k in range(calls):
+        i = start + k
+        t0 = clock()
+        call(i)
+        samples[k] = clock() - t0
     return samples
 
 
