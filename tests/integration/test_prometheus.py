@@ -229,7 +229,8 @@ def test_prometheus_scrapes_a_gateway_serving_a_client(observed: Observed) -> No
         return seqs
 
     assert asyncio.run(follow()) == list(range(1, GATEWAY_FRAMES + 1))
-    assert prom.value('up{job="pitchside-gateway"}') == 1
+    # Scraped every few seconds: the first scrape of the gateway may still be to come.
+    observed.wait_for("the gateway scraped", lambda: prom.value('up{job="pitchside-gateway"}') == 1, 30)
     # The snapshot and every frame, counted once each send returned, then scraped.
     observed.wait_for(
         "the gateway's sends scraped",
