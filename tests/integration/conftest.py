@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +23,8 @@ from stream.probe import wait_until_flowing
 from stream.sources.producer import RecordProducer
 from stream.stack import Stack
 from stream.worker.app import redis_client
+
+from .processes import LoggedProcess
 
 pytestmark = pytest.mark.integration
 
@@ -87,31 +88,13 @@ def settings_env(overrides: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **{f"PITCHSIDE_{k.upper()}": v for k, v in overrides.items()}}
 
 
-class WorkerProcess:
+class WorkerProcess(LoggedProcess):
     """A real ``pitchside worker`` subprocess with its log kept for failure messages."""
 
+    tail_lines = 40
+
     def __init__(self, overrides: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._fh = log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "stream", "worker"],
-            env=settings_env(overrides),
-            stdout=self._fh,
-            stderr=subprocess.STDOUT,
-        )
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self._fh.close()
-        return code
+        super().__init__([sys.executable, "-m", "stream", "worker"], log, settings_env(overrides))
 
 
 def wait_for_output(settings: Settings, proc: WorkerProcess) -> None:

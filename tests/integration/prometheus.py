@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
@@ -15,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.ops_files import rules_for_test
+
+from .processes import LoggedProcess
 
 __all__ = ["PrometheusServer", "free_port"]
 
@@ -25,7 +25,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class PrometheusServer:
+class PrometheusServer(LoggedProcess):
+    stop_timeout_s = 20.0
+
     def __init__(
         self, workdir: Path, targets: list[str], *, gateway_targets: Sequence[str] = (), for_seconds: int = 0
     ) -> None:
@@ -52,36 +54,14 @@ class PrometheusServer:
         )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "prometheus.log"
-        self._fh = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=self._fh,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_ready(60.0)
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"prometheus exited:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:  # noqa: S310 (our http URL)
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"prometheus not ready in {timeout_s:.0f}s:\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        args = [
+            binary,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+        ]
+        super().__init__(args, workdir / "prometheus.log")
+        self.wait_http_ready(f"{self.url}/-/ready", 60.0, "prometheus", poll_s=0.2)
 
     def _get(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
@@ -111,12 +91,3 @@ class PrometheusServer:
 
     def targets_up(self) -> int:
         return sum(1 for t in self._get("/api/v1/targets")["activeTargets"] if t["health"] == "up")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._fh.close()
