@@ -219,6 +219,11 @@ async def test_a_client_that_reconnects_with_since_gets_every_seq_exactly_once(
             await publish(pub, match_id, "frame", range(1, 21))
             got += seqs(await outputs_until(ws, 6))  # the client goes away mid-stream, at 6
         await publish(pub, match_id, "frame", range(21, 201))  # missed while away
+        clients = lambda: gw.sample("pitchside_gateway_clients", transport="ws")  # noqa: E731
+        sent = lambda: gw.sample("pitchside_gateway_messages_sent_total", transport="ws")  # noqa: E731
+        timed = lambda: gw.sample("pitchside_gateway_fanout_latency_seconds_count", transport="ws")  # noqa: E731
+        await until("the first client let go", lambda: clients() == 0)
+        sent_before, timed_before = sent(), timed()
         # Outputs keep coming while it reconnects: the switch from catching up to live is in there.
         more = asyncio.create_task(publish_one_by_one(pub, match_id, range(201, 401)))
         async with connect(url.format(gw.ws) + f"&since={got[-1]}", additional_headers=AUTH) as ws:
@@ -229,6 +234,9 @@ async def test_a_client_that_reconnects_with_since_gets_every_seq_exactly_once(
         assert all(m["type"] == "output" for m in received), "no snapshot or gap on a resume"
         got += seqs(received)
         assert got == list(range(1, 403))
+        await until("the resumed client's 396 sends counted", lambda: sent() - sent_before == 396)
+        # 7..200 were in Redis before it came back: caught up, sent, but not timed as fan-out.
+        assert timed() - timed_before <= 396 - 194
 
 
 async def publish_one_by_one(pub: RedisPublisher, match_id: str, seqs_: range) -> None:
